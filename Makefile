@@ -1,0 +1,47 @@
+# Build driver for the Unit 17 course book.
+#   make book   create .venv, install everything, build the HTML book into _build/html
+#   make test   everything `make book` does, then run every test (what .ci/run calls)
+# Other targets: make lab (JupyterLab), make clean.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+STAMP  := $(VENV)/.installed
+
+# Keep TensorFlow's C++ start-up lines out of the pages and logs, use the
+# course's backend, and let Jupyter find the kernel inside .venv first.
+export TF_CPP_MIN_LOG_LEVEL := 3
+export KERAS_BACKEND ?= tensorflow
+export JUPYTER_PREFER_ENV_PATH := 1
+export PYTHONHASHSEED := 0
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: book test lab sysdeps venv clean
+
+# System packages: a CJK font for the figures, Chromium for the browser test.
+# Installed with apt-get when missing and when we may (root or passwordless sudo).
+sysdeps:
+	@./scripts/sysdeps.sh
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt -r requirements-dev.txt
+	$(PY) -m pip install -q -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3" >/dev/null
+	touch $@
+
+venv: $(STAMP)
+
+book: sysdeps $(STAMP)
+	$(PY) scripts/build_book.py
+
+test: book
+	$(PY) -m pytest
+
+lab: sysdeps $(STAMP)
+	$(BIN)/jupyter lab book/
+
+clean:
+	rm -rf _build

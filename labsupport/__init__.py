@@ -1,0 +1,23 @@
+"""labsupport: the helper package of the Unit 17 course book.
+
+Modules (import the one you need; importing the package itself is cheap and
+does not import Keras or TensorFlow):
+
+- ``labsupport.device``    one call per lesson: seeds, quiet TensorFlow, CPU/GPU report
+- ``labsupport.data``      batch-reactor simulator and the lessons' data sets
+- ``labsupport.attention`` softmax with temperature, scaled dot-product attention
+- ``labsupport.layers``    Keras 3 attention layers (Bahdanau, Luong, pooling)
+- ``labsupport.models``    RNN classifiers, sequence labelers, Seq2Seq
+- ``labsupport.decoding``  greedy, beam search and sampling over a step function
+- ``labsupport.plots``     CJK font set-up, trajectory and heatmap figures
+- ``labsupport.widgets``   the chapters' ipywidgets explorers
+"""
+import os as _os
+
+# TensorFlow prints its start-up lines (oneDNN, CUDA stubs, absl) from C++ when
+# it is first imported. Setting the level here, before any Keras import, keeps
+# them off the book's pages; a user who set the variable keeps their choice.
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+_os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+__version__ = "0.1.0"

@@ -1,0 +1,44 @@
+import numpy as np
+import pytest
+
+from labsupport.device import setup
+
+
+def test_setup_reports_backend_and_cpu(capsys):
+    info = setup(seed=3)
+    out = capsys.readouterr().out
+    assert info.backend in out and "seed 3" in out
+    assert info.device_type in ("CPU", "GPU")
+    assert not info.mixed_precision
+
+
+def test_same_seed_same_weights():
+    import keras
+
+    def weights(seed):
+        setup(seed=seed, verbose=False)
+        layer = keras.layers.Dense(4)
+        layer.build((None, 3))
+        return keras.ops.convert_to_numpy(layer.kernel), np.random.rand(3)
+
+    a, b, c = weights(5), weights(5), weights(6)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    assert not np.allclose(a[0], c[0])
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "1", True, None])
+def test_bad_seed_raises(bad):
+    with pytest.raises(ValueError, match="non-negative integer"):
+        setup(seed=bad, verbose=False)
+
+
+def test_mixed_precision_only_on_gpu():
+    import keras
+
+    info = setup(seed=0, verbose=False)
+    if info.n_gpus == 0:
+        with pytest.warns(UserWarning, match="no GPU"):
+            info = setup(seed=0, mixed_precision=True, verbose=False)
+        assert not info.mixed_precision
+        assert keras.mixed_precision.global_policy().name == "float32"
