@@ -47,7 +47,7 @@ def test_additive_against_keras_additive_attention(queries_keys):
         [queries[None].astype("float32"), values[None].astype("float32"), keys[None].astype("float32")],
         return_attention_scores=True,
     )
-    scale = keras.ops.convert_to_numpy(layer.scale.value)
+    scale = layer.scale.numpy()
     ours = scoring.additive_score(queries, keys, np.eye(4), np.eye(4), scale)
     np.testing.assert_allclose(softmax(ours, axis=-1), keras.ops.convert_to_numpy(keras_weights)[0], atol=1e-6)
 
