@@ -46,10 +46,24 @@ def _glorot(seed, offset):
     return keras.initializers.GlorotUniform(seed=None if seed is None else seed + offset)
 
 
+def to_numpy(tensor) -> np.ndarray:
+    """A concrete backend tensor (or Keras variable) as a NumPy array.
+
+    Like ``keras.ops.convert_to_numpy``, without the NumPy 2 deprecation
+    warning that TensorFlow's ``__array__`` raises.
+    """
+    if isinstance(tensor, keras.Variable):
+        tensor = tensor.value
+    numpy_method = getattr(tensor, "numpy", None)
+    if callable(numpy_method):  # TensorFlow eager tensors
+        return np.asarray(numpy_method())
+    return np.asarray(tensor)
+
+
 def _keep_if_concrete(weights):
     """NumPy copy of ``weights`` when they hold values (eager call), else None."""
     try:
-        return np.asarray(ops.convert_to_numpy(weights))
+        return to_numpy(weights)
     except Exception:  # symbolic tensor or tracer: a compiled call has no value to keep
         return None
 
@@ -321,7 +335,7 @@ class WeightedMerge(keras.layers.Layer):
     @property
     def alpha(self) -> float:
         """Current weight α of the forward direction."""
-        return float(1.0 / (1.0 + np.exp(-float(ops.convert_to_numpy(self.alpha_logit)))))
+        return float(1.0 / (1.0 + np.exp(-float(to_numpy(self.alpha_logit)))))
 
     def call(self, inputs):
         forward, backward = inputs  # (batch, ..., units) each

@@ -32,7 +32,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from labsupport.layers import LUONG_SCORES, AttentionPooling, BahdanauAttention, LuongAttention, WeightedMerge
+from labsupport.layers import LUONG_SCORES, AttentionPooling, BahdanauAttention, LuongAttention, WeightedMerge, to_numpy
 
 __all__ = [
     "CELLS",
@@ -660,7 +660,7 @@ class Seq2Seq(keras.Model):
     @property
     def teacher_forcing_ratio(self) -> float:
         """Probability that a training step is fed the true previous target (settable)."""
-        return float(ops.convert_to_numpy(self._teacher_forcing))
+        return float(to_numpy(self._teacher_forcing))
 
     @teacher_forcing_ratio.setter
     def teacher_forcing_ratio(self, value) -> None:

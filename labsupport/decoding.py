@@ -1,0 +1,372 @@
+"""Greedy decoding, beam search and sampling over one step function.
+
+Every decoder works with any model through
+
+    step_fn(tokens, state) -> (log_probs, new_state)
+
+- ``tokens``: int array of shape (n,), the previous token of each of n
+  hypotheses (the start token at the first step);
+- ``state``: any nest (dict, list, tuple) of arrays whose leading dimension
+  is n, so hypotheses can be reordered with a gather ``x[indices]``;
+- ``log_probs``: (n, vocab) log-probabilities of the next token (``-inf``
+  allowed for impossible tokens).
+
+The decoders start from the state of *one* source (leading dimension 1).
+They work on NumPy arrays; ``step_fn`` may call a Keras model (see
+:meth:`labsupport.models.Seq2Seq.decoding_fn`). Wrap a step function in
+:class:`CountingStepFn` to count model calls and rows, e.g. to show what a
+wider beam costs.
+
+Token sequences returned never include the start token; they end with the
+end token when one was produced.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+from collections.abc import Callable
+
+import numpy as np
+
+from labsupport.attention import check_temperature, softmax
+
+__all__ = [
+    "Hypothesis",
+    "CountingStepFn",
+    "greedy_decode",
+    "beam_search",
+    "sample_decode",
+    "map_state",
+    "gather_state",
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class Hypothesis:
+    """One decoded sequence.
+
+    Attributes
+    ----------
+    tokens:
+        Int array (length,), without the start token; the last token is the
+        end token when ``ended``.
+    log_prob:
+        Sum of the model's log-probabilities of ``tokens``.
+    score:
+        ``log_prob / length ** length_penalty`` (equal to ``log_prob`` when
+        ``length_penalty == 0``); hypotheses are ranked by it.
+    ended:
+        True if the sequence ended with the end token, False if it was cut
+        at ``max_len``.
+    """
+
+    tokens: np.ndarray
+    log_prob: float
+    score: float
+    ended: bool
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+
+class CountingStepFn:
+    """A step function that counts how it is called.
+
+    ``calls``: number of calls (model invocations); ``rows``: total number of
+    hypotheses evaluated (sum of n over calls). ``reset()`` sets both to 0.
+    """
+
+    def __init__(self, step_fn: Callable):
+        if not callable(step_fn):
+            raise ValueError(f"step_fn must be callable, got {step_fn!r}")
+        self.step_fn = step_fn
+        self.calls = 0
+        self.rows = 0
+
+    def __call__(self, tokens, state):
+        self.calls += 1
+        self.rows += int(np.shape(tokens)[0])
+        return self.step_fn(tokens, state)
+
+    def reset(self) -> None:
+        self.calls = 0
+        self.rows = 0
+
+
+# ----------------------------------------------------------------------------
+# State nests
+# ----------------------------------------------------------------------------
+def map_state(fn: Callable, state):
+    """Apply ``fn`` to every array of a nest (dict, list, tuple, namedtuple); None stays None."""
+    if state is None:
+        return None
+    if isinstance(state, dict):
+        return type(state)((key, map_state(fn, value)) for key, value in state.items())
+    if isinstance(state, tuple) and hasattr(state, "_fields"):  # namedtuple
+        return type(state)(*(map_state(fn, value) for value in state))
+    if isinstance(state, (list, tuple)):
+        return type(state)(map_state(fn, value) for value in state)
+    return fn(state)
+
+
+def _leading_dims(state) -> set[int]:
+    dims: set[int] = set()
+
+    def record(array):
+        shape = np.shape(array)
+        if len(shape) == 0:
+            raise ValueError("every array in the state must have a leading dimension n (one row per hypothesis)")
+        dims.add(int(shape[0]))
+        return array
+
+    map_state(record, state)
+    return dims
+
+
+def gather_state(state, indices):
+    """Rows ``indices`` of every array in the nest (the beam reordering)."""
+    indices = np.asarray(indices)
+    return map_state(lambda array: np.asarray(array)[indices], state)
+
+
+# ----------------------------------------------------------------------------
+# Argument checks
+# ----------------------------------------------------------------------------
+def _check_int(value, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _check_token(value, name: str, allow_none: bool = False):
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        expected = "a non-negative integer token id" + (" or None" if allow_none else "")
+        raise ValueError(f"{name} must be {expected}, got {value!r}")
+    return int(value)
+
+
+def _check_common(step_fn, state, start_token, end_token, max_len):
+    if not callable(step_fn):
+        raise ValueError(f"step_fn must be callable as step_fn(tokens, state) -> (log_probs, new_state), got {step_fn!r}")
+    start_token = _check_token(start_token, "start_token")
+    end_token = _check_token(end_token, "end_token", allow_none=True)
+    max_len = _check_int(max_len, "max_len", 1)
+    dims = _leading_dims(state)
+    if dims - {1}:
+        raise ValueError(
+            f"the initial state must be for one source: every array with leading dimension 1, got leading dimensions {sorted(dims)}"
+        )
+    return start_token, end_token, max_len
+
+
+def _log_probs(result, n: int, vocab=None) -> tuple[np.ndarray, object]:
+    try:
+        log_probs, new_state = result
+    except (TypeError, ValueError):
+        raise ValueError("step_fn must return a pair (log_probs, new_state)") from None
+    log_probs = np.asarray(log_probs, dtype=np.float64)
+    if log_probs.ndim != 2 or log_probs.shape[0] != n or (vocab is not None and log_probs.shape[1] != vocab):
+        expected = f"({n}, {'vocab' if vocab is None else vocab})"
+        raise ValueError(f"step_fn must return log_probs of shape {expected}, got {log_probs.shape}")
+    if np.isnan(log_probs).any() or (log_probs > 1e-6).any():
+        raise ValueError("step_fn returned log_probs with NaN or positive values; expected log-probabilities (<= 0)")
+    return log_probs, new_state
+
+
+# ----------------------------------------------------------------------------
+# Decoders
+# ----------------------------------------------------------------------------
+def greedy_decode(step_fn, state, start_token: int, end_token, max_len: int):
+    """Take the most probable next token at every step.
+
+    Parameters
+    ----------
+    step_fn, state:
+        See the module notes; ``state`` has leading dimension 1.
+    start_token:
+        Fed at the first step.
+    end_token:
+        Decoding stops after it (None: always run ``max_len`` steps).
+    max_len:
+        Largest number of tokens to produce (>= 1).
+
+    Returns
+    -------
+    tokens, log_prob:
+        ``tokens`` int array (length <= max_len); ``log_prob`` the sum of the
+        model's log-probabilities of those tokens. Ties go to the lowest
+        token id.
+
+    Raises
+    ------
+    ValueError
+        For bad arguments, or a ``step_fn`` whose output has the wrong shape.
+    """
+    start_token, end_token, max_len = _check_common(step_fn, state, start_token, end_token, max_len)
+    previous = np.array([start_token], dtype=np.int64)
+    tokens: list[int] = []
+    total = 0.0
+    for _ in range(max_len):
+        log_probs, state = _log_probs(step_fn(previous, state), 1)
+        token = int(np.argmax(log_probs[0]))
+        total += float(log_probs[0, token])
+        tokens.append(token)
+        if token == end_token:
+            break
+        previous = np.array([token], dtype=np.int64)
+    return np.array(tokens, dtype=np.int64), total
+
+
+def _score(log_prob: float, length: int, length_penalty: float) -> float:
+    return log_prob / (length**length_penalty) if length_penalty else log_prob
+
+
+def beam_search(
+    step_fn,
+    state,
+    start_token: int,
+    end_token,
+    beam_width: int,
+    max_len: int,
+    length_penalty: float = 0.0,
+) -> list[Hypothesis]:
+    """Beam search, vectorized over beams: one ``step_fn`` call per step for all beams.
+
+    The state is repeated to ``beam_width`` rows and the beams' running
+    log-probabilities start at ``[0, -inf, …, -inf]`` (so the first step
+    expands only one copy). At each step every beam is extended by every
+    token, the ``beam_width`` best extensions over beam × vocab are kept
+    (beam = flat index // vocab, token = flat index % vocab), and the state
+    rows are gathered from their parent beams. An extension that is the end
+    token finishes a hypothesis (its slot stays empty after that); at
+    ``max_len`` the live beams finish as cut hypotheses (``ended=False``).
+    The number of rows passed to ``step_fn`` stays ``beam_width`` throughout
+    (empty slots carry a copy of a live state), so a compiled model sees one
+    shape.
+
+    With ``length_penalty == 0`` the search stops as soon as the best
+    finished hypothesis scores at least as high as every live beam (log-
+    probabilities only fall). A beam wide enough to keep every extension is
+    an exhaustive search; ``beam_width=1`` is greedy decoding.
+
+    Parameters
+    ----------
+    beam_width:
+        Number of beams (>= 1).
+    length_penalty:
+        α in score = log_prob / length**α (finite, >= 0). 0 ranks by total
+        log-probability (which favours short sequences); larger values favour
+        longer ones.
+
+    Returns
+    -------
+    list[Hypothesis]
+        Up to ``beam_width`` hypotheses, best score first.
+
+    Raises
+    ------
+    ValueError
+        For ``beam_width < 1``, ``max_len < 1``, a negative or non-finite
+        ``length_penalty``, bad tokens, or a ``step_fn`` with outputs of the
+        wrong shape.
+    """
+    start_token, end_token, max_len = _check_common(step_fn, state, start_token, end_token, max_len)
+    beam_width = _check_int(beam_width, "beam_width", 1)
+    if isinstance(length_penalty, bool) or not isinstance(length_penalty, numbers.Real) or not math.isfinite(length_penalty) or length_penalty < 0:
+        raise ValueError(f"length_penalty must be a finite number >= 0, got {length_penalty!r}")
+    length_penalty = float(length_penalty)
+
+    state = map_state(lambda array: np.repeat(np.asarray(array), beam_width, axis=0), state)  # (beam, ...)
+    beam_log_probs = np.full(beam_width, -np.inf)  # (beam,)
+    beam_log_probs[0] = 0.0
+    beam_tokens = np.zeros((beam_width, 0), dtype=np.int64)  # (beam, t)
+    previous = np.full(beam_width, start_token, dtype=np.int64)  # (beam,)
+    finished: list[Hypothesis] = []
+    vocab = None
+
+    for step in range(1, max_len + 1):
+        log_probs, state = _log_probs(step_fn(previous, state), beam_width, vocab)  # (beam, vocab)
+        vocab = log_probs.shape[1]
+        if end_token is not None and end_token >= vocab:
+            raise ValueError(f"end_token {end_token} is not in the vocabulary of size {vocab}")
+        candidates = (beam_log_probs[:, None] + log_probs).ravel()  # (beam * vocab,)
+        # Stable sort: ties go to the lower beam, then the lower token id.
+        best = np.argsort(-candidates, kind="stable")[:beam_width]  # (beam,)
+        best = best[np.isfinite(candidates[best])]
+        parents, tokens = best // vocab, best % vocab
+        new_log_probs = candidates[best]
+        new_tokens = np.concatenate([beam_tokens[parents], tokens[:, None]], axis=1)  # (live, step)
+
+        ends = tokens == end_token if end_token is not None else np.zeros(len(tokens), dtype=bool)
+        for row in np.flatnonzero(ends):
+            finished.append(
+                Hypothesis(new_tokens[row], float(new_log_probs[row]), _score(float(new_log_probs[row]), step, length_penalty), True)
+            )
+        live = ~ends
+        parents, tokens, new_log_probs, new_tokens = parents[live], tokens[live], new_log_probs[live], new_tokens[live]
+        if step == max_len or len(parents) == 0:
+            for row in range(len(parents)):
+                finished.append(
+                    Hypothesis(new_tokens[row], float(new_log_probs[row]), _score(float(new_log_probs[row]), step, length_penalty), False)
+                )
+            break
+        if length_penalty == 0.0 and finished and max(h.score for h in finished) >= new_log_probs.max():
+            break
+
+        # Refill to beam_width rows: empty slots copy the first live beam and score -inf.
+        n_live = len(parents)
+        slots = np.concatenate([parents, np.full(beam_width - n_live, parents[0], dtype=parents.dtype)])
+        state = gather_state(state, slots)
+        beam_log_probs = np.concatenate([new_log_probs, np.full(beam_width - n_live, -np.inf)])
+        beam_tokens = np.concatenate([new_tokens, np.repeat(new_tokens[:1], beam_width - n_live, axis=0)])
+        previous = np.concatenate([tokens, np.full(beam_width - n_live, tokens[0], dtype=tokens.dtype)])
+
+    finished.sort(key=lambda h: -h.score)  # stable: earlier (shorter) first among equals
+    return finished[:beam_width]
+
+
+def sample_decode(step_fn, state, start_token: int, end_token, max_len: int, temperature: float = 1.0, seed=None):
+    """Draw each next token from softmax(log_probs / temperature).
+
+    ``temperature`` 1 samples from the model itself; below 1 sharpens
+    towards greedy decoding, above 1 flattens. Same ``seed`` → same tokens
+    (``seed=None`` draws fresh entropy).
+
+    Returns
+    -------
+    tokens, log_prob:
+        ``tokens`` int array (length <= max_len); ``log_prob`` the sum of the
+        *model's* log-probabilities of those tokens (at temperature 1,
+        whatever temperature was used to draw them).
+
+    Raises
+    ------
+    ValueError
+        For ``temperature <= 0``, a bad seed, or the errors of
+        :func:`greedy_decode`.
+    """
+    start_token, end_token, max_len = _check_common(step_fn, state, start_token, end_token, max_len)
+    temperature = check_temperature(temperature)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
+        raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
+    rng = np.random.default_rng(seed)
+    previous = np.array([start_token], dtype=np.int64)
+    tokens: list[int] = []
+    total = 0.0
+    for _ in range(max_len):
+        log_probs, state = _log_probs(step_fn(previous, state), 1)
+        mask = np.isfinite(log_probs[0])
+        probs = softmax(np.where(mask, log_probs[0], 0.0), temperature=temperature, mask=mask)  # (vocab,)
+        cumulative = np.cumsum(probs)
+        token = int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
+        # Rounding can land past the last token with probability > 0; step back to it.
+        token = min(token, int(np.flatnonzero(probs > 0)[-1]))
+        total += float(log_probs[0, token])
+        tokens.append(token)
+        if token == end_token:
+            break
+        previous = np.array([token], dtype=np.int64)
+    return np.array(tokens, dtype=np.int64), total
