@@ -114,6 +114,10 @@ def setup(
 
     import keras
 
+    # In an interactive session (Jupyter), TensorFlow's import sets its logger
+    # to INFO on stdout, undoing the quieting above; set it again after import,
+    # or retracing warnings end up on the book's pages.
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
     backend = keras.backend.backend()
     if backend == "tensorflow":
         n_gpus, gpu_name = _gpu_report_tensorflow()

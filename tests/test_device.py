@@ -42,3 +42,19 @@ def test_mixed_precision_only_on_gpu():
             info = setup(seed=0, mixed_precision=True, verbose=False)
         assert not info.mixed_precision
         assert keras.mixed_precision.global_policy().name == "float32"
+
+
+def test_tensorflow_logger_stays_quiet_in_an_interactive_session():
+    # TensorFlow sets its logger to INFO at import when sys.ps1 exists (Jupyter);
+    # setup() must leave it at ERROR, or retracing warnings print on the pages.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.ps1 = '>>> '\n"
+        "from labsupport.device import setup; setup(0, verbose=False)\n"
+        "import logging; print(logging.getLogger('tensorflow').level)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "40"
