@@ -232,6 +232,7 @@ def beam_search(
     beam_width: int,
     max_len: int,
     length_penalty: float = 0.0,
+    early_stopping: bool = True,
 ) -> list[Hypothesis]:
     """Beam search, vectorized over beams: one ``step_fn`` call per step for all beams.
 
@@ -247,9 +248,13 @@ def beam_search(
     (empty slots carry a copy of a live state), so a compiled model sees one
     shape.
 
-    With ``length_penalty == 0`` the search stops as soon as the best
-    finished hypothesis scores at least as high as every live beam (log-
-    probabilities only fall). A beam wide enough to keep every extension is
+    With ``length_penalty == 0`` and ``early_stopping`` the search stops as
+    soon as the best finished hypothesis scores at least as high as every
+    live beam (log-probabilities only fall): the best hypothesis is then
+    final, though fewer than ``beam_width`` may be returned. With
+    ``early_stopping=False`` the search runs on until every beam has ended
+    (or ``max_len``), so up to ``beam_width`` hypotheses come back, e.g. to
+    list the runners-up. A beam wide enough to keep every extension is
     an exhaustive search; ``beam_width=1`` is greedy decoding.
 
     Parameters
@@ -260,6 +265,9 @@ def beam_search(
         α in score = log_prob / length**α (finite, >= 0). 0 ranks by total
         log-probability (which favours short sequences); larger values favour
         longer ones.
+    early_stopping:
+        Stop once no live beam can beat the best finished hypothesis (the
+        default); False keeps searching to fill the list of hypotheses.
 
     Returns
     -------
@@ -313,7 +321,7 @@ def beam_search(
                     Hypothesis(new_tokens[row], float(new_log_probs[row]), _score(float(new_log_probs[row]), step, length_penalty), False)
                 )
             break
-        if length_penalty == 0.0 and finished and max(h.score for h in finished) >= new_log_probs.max():
+        if early_stopping and length_penalty == 0.0 and finished and max(h.score for h in finished) >= new_log_probs.max():
             break
 
         # Refill to beam_width rows: empty slots copy the first live beam and score -inf.

@@ -87,6 +87,20 @@ def test_wide_beam_equals_exhaustive_search(seed):
     assert result[0].ended == best[3]
 
 
+@pytest.mark.parametrize("seed", [6, 7])
+def test_without_early_stopping_a_wide_beam_lists_the_exhaustive_top_k(seed):
+    chain = MarkovChain(vocab=5, max_len=4, seed=seed)
+    expected = exhaustive_best(chain, 4, top=5)
+    result = beam_search(chain.step_fn, chain.initial_state(), START, END, beam_width=5 * 27, max_len=4,
+                         early_stopping=False)
+    assert [tuple(h.tokens) for h in result[:5]] == [c[2] for c in expected]
+    np.testing.assert_allclose([h.log_prob for h in result[:5]], [c[1] for c in expected], rtol=1e-12)
+    # the best hypothesis does not depend on early stopping
+    early = beam_search(chain.step_fn, chain.initial_state(), START, END, beam_width=5 * 27, max_len=4)
+    assert tuple(early[0].tokens) == tuple(result[0].tokens)
+    assert len(early) <= len(result)
+
+
 @pytest.mark.parametrize("seed", [4, 5])
 def test_wide_beam_with_length_penalty_equals_exhaustive_ranking(seed):
     chain = MarkovChain(vocab=5, max_len=4, seed=seed, sharpness=0.7)
