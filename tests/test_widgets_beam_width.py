@@ -51,6 +51,17 @@ def test_hypotheses_are_ranked_and_scored_exactly():
         assert h.log_prob == pytest.approx(recipes.recipe_log_prob(("產品Q", "高純級"), h.tokens[:-1]))
 
 
+def test_widest_beam_lists_the_exhaustive_top_hypotheses():
+    sweep = sweep_for(CHAPTER_ORDER, widths=[8])
+    listed = [(tuple(int(t) for t in h.tokens[:-1]), h.log_prob) for h in sweep.result(8).hypotheses]
+    exact = recipes.enumerate_recipes(CHAPTER_ORDER)
+    assert len(listed) == 8
+    # beam search is not exhaustive, but here its list matches the exact ranking (ties may swap places)
+    np.testing.assert_allclose([lp for _, lp in listed[:5]], [np.log(p) for _, p in exact[:5]])
+    assert [r for r, _ in listed[:2]] == [r for r, _ in exact[:2]]
+    assert {r for r, _ in listed[:5]} == {r for r, _ in exact[:5]}
+
+
 def test_cost_counts_calls_and_rows():
     sweep = sweep_for(CHAPTER_ORDER, widths=[1, 4])
     assert sweep.greedy_model_calls == len(sweep.greedy_tokens)  # one call per produced token

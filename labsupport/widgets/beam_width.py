@@ -95,6 +95,7 @@ def compute_beam_width(
     max_len: int,
     widths: Sequence[int] = range(WIDTH_RANGE[0], WIDTH_RANGE[1] + 1),
     length_penalty: float = 0.0,
+    early_stopping: bool = False,
 ) -> BeamSweep:
     """Run greedy decoding once and beam search at every width in ``widths``.
 
@@ -108,8 +109,10 @@ def compute_beam_width(
         As in :func:`labsupport.decoding.beam_search`.
     widths:
         Beam widths to try (integers >= 1).
-    length_penalty:
-        Passed to :func:`~labsupport.decoding.beam_search`.
+    length_penalty, early_stopping:
+        Passed to :func:`~labsupport.decoding.beam_search`. Early stopping is
+        off by default here so that every width lists up to ``width``
+        hypotheses (the runners-up), not only the best.
 
     Returns
     -------
@@ -131,7 +134,8 @@ def compute_beam_width(
     for width in widths:
         counter.reset()
         started = time.perf_counter()
-        hypotheses = beam_search(counter, state, start_token, end_token, width, max_len, length_penalty)
+        hypotheses = beam_search(counter, state, start_token, end_token, width, max_len, length_penalty,
+                                 early_stopping=early_stopping)
         seconds = time.perf_counter() - started
         best = hypotheses[0].log_prob if hypotheses else float("-inf")
         results.append(BeamWidthResult(width, list(hypotheses), float(best), counter.calls, counter.rows, seconds))
