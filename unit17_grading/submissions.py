@@ -1,0 +1,235 @@
+"""Read what a student handed in and rebuild it on the instructor's notebook.
+
+A submission is whatever the LMS gave us: maybe a notebook, maybe not; maybe
+with nbgrader's cell metadata, maybe with it stripped by an editor (VS Code,
+copy and paste between notebooks); maybe with test cells edited, moved or
+deleted. :func:`read_submission` classifies the file; :func:`rebuild`
+builds the notebook that is graded:
+
+- the **instructor's structure**: every cell of the released notebook
+  (the student version), in its order: instructions, set-up cells and test
+  cells exactly as released (nbgrader later restores the hidden tests);
+- the **student's answers** in the answer cells: found by nbgrader's
+  ``grade_id`` first, and, where the metadata is gone, by position between
+  the unchanged cells around them;
+- the **student's extra cells** (helpers, experiments) where the student put
+  them, after the nearest instructor cell that precedes them.
+
+So a deleted or edited test cell is graded as the instructor wrote it, and
+answers are not lost when an editor drops metadata. nbgrader's own
+``OverwriteCells.add_missing_cells`` covers only part of this (it re-adds
+deleted grade cells, but fails with a ``KeyError`` when the cell before a
+deleted one is a read-only cell, and cannot place answers whose metadata is
+gone), so the rebuild happens before ``nbgrader autograde`` runs.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from pathlib import Path
+
+import nbformat
+from nbformat.notebooknode import NotebookNode
+
+MAX_SUBMISSION_BYTES = 20 * 2**20
+START = "__start__"
+
+
+@dataclasses.dataclass
+class Submission:
+    """One file from the submissions folder."""
+
+    path: Path
+    student: str
+    status: str  # "ok" or an invalid-* / wrong-exercise status
+    detail: str = ""
+    notebook: NotebookNode | None = None
+
+
+@dataclasses.dataclass
+class RebuildReport:
+    answers_by_id: int = 0
+    answers_by_position: int = 0
+    answers_missing: list[str] = dataclasses.field(default_factory=list)
+    instructor_cells_restored: list[str] = dataclasses.field(default_factory=list)
+    extra_cells: int = 0
+
+    def notes(self) -> list[str]:
+        notes = []
+        if self.answers_by_position:
+            notes.append(f"{self.answers_by_position} answer cell(s) found by position (cell metadata missing)")
+        if self.answers_missing:
+            notes.append("no answer found for " + ", ".join(self.answers_missing))
+        if self.instructor_cells_restored:
+            notes.append("instructor cells edited or deleted, graded with the originals: "
+                         + ", ".join(self.instructor_cells_restored))
+        return notes
+
+
+def grade_id(cell: dict) -> str | None:
+    nbgrader = cell.get("metadata", {}).get("nbgrader") or {}
+    value = nbgrader.get("grade_id") if isinstance(nbgrader, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def is_solution(cell: dict) -> bool:
+    nbgrader = cell.get("metadata", {}).get("nbgrader") or {}
+    return bool(isinstance(nbgrader, dict) and nbgrader.get("solution"))
+
+
+def _source(cell: dict) -> str:
+    source = cell.get("source", "")
+    if isinstance(source, list):
+        source = "".join(str(part) for part in source)
+    return str(source)
+
+
+def _normalized(cell: dict) -> tuple[str, str]:
+    lines = [line.rstrip() for line in _source(cell).strip().splitlines()]
+    return str(cell.get("cell_type", "")), "\n".join(lines)
+
+
+def student_id_from_path(path: Path) -> str:
+    return path.stem if path.suffix.lower() == ".ipynb" else path.name
+
+
+def safe_slug(student: str) -> str:
+    """A file-name-safe, unique form of a student id (the id itself when already safe)."""
+    slug = re.sub(r"[^A-Za-z0-9_.-]", "_", student).strip("._") or "student"
+    if slug != student:
+        import hashlib
+
+        slug = f"{slug}-{hashlib.sha256(student.encode('utf-8')).hexdigest()[:8]}"
+    return slug
+
+
+def read_submission(path: Path, assignment_ids: dict[str, set[str]], assignment: str) -> Submission:
+    """Classify one file: a readable notebook of ``assignment``, or why not.
+
+    ``assignment_ids`` maps every assignment to the grade ids of its cells,
+    so a notebook of another exercise is recognised as such.
+    """
+    student = student_id_from_path(path)
+    if path.suffix.lower() != ".ipynb":
+        return Submission(path, student, "invalid-file",
+                          f"not an .ipynb file ({path.suffix or 'no extension'})")
+    size = path.stat().st_size
+    if size > MAX_SUBMISSION_BYTES:
+        return Submission(path, student, "invalid-file",
+                          f"file is {size / 2**20:.1f} MB; the limit is {MAX_SUBMISSION_BYTES // 2**20} MB")
+    raw = path.read_bytes()
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        return Submission(path, student, "invalid-file", "not UTF-8 text (not a notebook file)")
+    except json.JSONDecodeError as error:
+        return Submission(path, student, "invalid-file",
+                          f"not JSON (line {error.lineno}, column {error.colno}: {error.msg})")
+    if not isinstance(data, dict) or not isinstance(data.get("cells", data.get("worksheets")), list):
+        return Submission(path, student, "not-a-notebook", "JSON without a list of notebook cells")
+    try:
+        notebook = nbformat.reads(json.dumps(data), as_version=4)
+    except Exception as error:  # nbformat raises many kinds for broken notebooks
+        return Submission(path, student, "not-a-notebook", f"unreadable notebook ({type(error).__name__}: {error})")
+    cells = [cell for cell in notebook.cells if isinstance(cell, dict)]
+    found = {grade_id(cell) for cell in cells} - {None}
+    expected = assignment_ids[assignment]
+    if found & expected:
+        return Submission(path, student, "ok", notebook=notebook)
+    tagged = (notebook.metadata.get("unit17") or {}).get("assignment") if isinstance(
+        notebook.metadata.get("unit17"), dict) else None
+    for other, ids in sorted(assignment_ids.items()):
+        if other != assignment and (found & ids or tagged == other):
+            return Submission(path, student, "wrong-exercise",
+                              f"this is a notebook of {other}, not {assignment}")
+    if tagged == assignment:
+        # Right exercise, but every cell lost its metadata: rebuild by content.
+        return Submission(path, student, "ok", notebook=notebook)
+    return Submission(path, student, "wrong-exercise",
+                      f"no cell of {assignment} found (neither nbgrader cell ids nor the exercise tag)")
+
+
+def rebuild(student_nb: NotebookNode, skeleton: NotebookNode) -> tuple[NotebookNode, RebuildReport]:
+    """The graded notebook: the skeleton's cells, the student's answers and extra cells."""
+    report = RebuildReport()
+    skel_cells = skeleton.cells
+    skel_index_by_id = {grade_id(c): i for i, c in enumerate(skel_cells) if grade_id(c)}
+    skel_content = {}
+    for i, cell in enumerate(skel_cells):
+        if not is_solution(cell):
+            skel_content.setdefault(_normalized(cell), i)
+    cells = [c for c in student_nb.cells if isinstance(c, dict) and c.get("cell_type") in
+             ("code", "markdown", "raw")]
+
+    # 1. map student cells to skeleton cells: by grade id, then by identical content
+    mapped: dict[int, int] = {}  # student index -> skeleton index
+    taken: set[int] = set()
+    for j, cell in enumerate(cells):
+        i = skel_index_by_id.get(grade_id(cell))
+        if i is not None and i not in taken and cell.get("cell_type") == skel_cells[i].cell_type:
+            mapped[j] = i
+            taken.add(i)
+    for j, cell in enumerate(cells):
+        if j in mapped:
+            continue
+        i = skel_content.get(_normalized(cell))
+        if i is not None and i not in taken:
+            mapped[j] = i
+            taken.add(i)
+
+    # 2. answers whose metadata is gone: the cell between the same neighbours
+    student_pos = {i: j for j, i in mapped.items()}
+    for i, skel_cell in enumerate(skel_cells):
+        if not is_solution(skel_cell) or i in taken:
+            continue
+        before = max((student_pos[k] for k in student_pos if k < i), default=-1)
+        after = min((student_pos[k] for k in student_pos if k > i), default=len(cells))
+        for j in range(before + 1, after):
+            if j not in mapped and cells[j].get("cell_type") == skel_cell.cell_type:
+                mapped[j] = i
+                taken.add(i)
+                student_pos[i] = j
+                report.answers_by_position += 1
+                break
+
+    # 3. assemble in skeleton order; extra cells follow their preceding anchor
+    extras: dict[object, list[NotebookNode]] = {}
+    anchor: object = START
+    for j, cell in enumerate(cells):
+        if j in mapped:
+            anchor = mapped[j]
+            continue
+        extras.setdefault(anchor, []).append(_plain_cell(cell))
+        report.extra_cells += 1
+
+    answers = {i: cells[j] for j, i in mapped.items() if is_solution(skel_cells[i])}
+    out_cells = list(extras.get(START, []))
+    for i, skel_cell in enumerate(skel_cells):
+        cell = nbformat.from_dict(json.loads(json.dumps(skel_cell)))
+        gid = grade_id(skel_cell) or f"cell {i}"
+        if is_solution(skel_cell):
+            if i in answers:
+                cell.source = _source(answers[i])
+            else:
+                report.answers_missing.append(gid)
+        elif grade_id(skel_cell):
+            j = student_pos.get(i)
+            if j is None or _normalized(cells[j]) != _normalized(skel_cell):
+                report.instructor_cells_restored.append(gid)
+        out_cells.append(cell)
+        out_cells.extend(extras.get(i, []))
+    report.answers_by_id = len(answers) - report.answers_by_position
+
+    notebook = nbformat.v4.new_notebook(cells=out_cells, metadata=json.loads(json.dumps(skeleton.metadata)))
+    return notebook, report
+
+
+def _plain_cell(cell: dict) -> NotebookNode:
+    source = _source(cell)
+    kind = cell.get("cell_type")
+    if kind == "code":
+        return nbformat.v4.new_code_cell(source)
+    if kind == "markdown":
+        return nbformat.v4.new_markdown_cell(source)
+    return nbformat.v4.new_raw_cell(source)
