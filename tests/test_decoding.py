@@ -306,3 +306,22 @@ def test_other_bad_arguments_raise(chain):
         greedy_decode(lambda tokens, s: np.zeros((1, 4)), state, START, END, 3)
     with pytest.raises(ValueError, match="vocabulary"):
         beam_search(chain.step_fn, state, START, 9, 2, 3)
+
+
+def test_per_beam_reference_of_the_benchmark_gives_identical_results():
+    """benchmarks/reference.py's one-call-per-beam search must match beam_search exactly (the benchmark relies on it)."""
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "reference.py"
+    spec = importlib.util.spec_from_file_location("benchmark_reference", path)
+    reference = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(reference)
+    for seed in range(4):
+        chain = MarkovChain(vocab=6, max_len=7, seed=seed, end_bias=-2.0)
+        counting = CountingStepFn(chain.step_fn)
+        expected = beam_search(chain.step_fn, chain.initial_state(), START, END, beam_width=5, max_len=7)
+        result = reference.per_beam_search(counting, chain.initial_state(), START, END, beam_width=5, max_len=7)
+        assert [tuple(h.tokens) for h in result] == [tuple(h.tokens) for h in expected]
+        np.testing.assert_allclose([h.log_prob for h in result], [h.log_prob for h in expected], rtol=1e-12)
+        assert counting.rows == counting.calls  # one row per call
