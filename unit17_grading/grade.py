@@ -40,7 +40,7 @@ import nbformat
 from unit17_grading import assignments as catalogue
 from unit17_grading import gradebook as book
 from unit17_grading.sandbox import Limits, SandboxUnavailable, require_privileges
-from unit17_grading.submissions import read_submission, rebuild, safe_slug
+from unit17_grading.submissions import Signature, read_submission, rebuild, safe_slug
 
 ROOT = catalogue.ROOT
 # Patterns worth a human look; they do not change the score.
@@ -109,6 +109,19 @@ def _template(assignment: catalogue.Assignment, work: Path) -> tuple[Path, nbfor
     return template, nbformat.read(released[assignment.name], as_version=4)
 
 
+def _signatures(name: str, skeleton: nbformat.NotebookNode) -> dict[str, Signature]:
+    """Every exercise's signature (from the student versions; ours from the fresh skeleton)."""
+    signatures = {}
+    for other, assignment in catalogue.all_assignments().items():
+        if other == name:
+            signatures[other] = Signature.of(skeleton)
+        elif assignment.student_version.exists():
+            signatures[other] = Signature.of(nbformat.read(assignment.student_version, as_version=4))
+        else:
+            signatures[other] = Signature(assignment.grade_ids, frozenset())
+    return signatures
+
+
 def _matplotlib_fontlists() -> list[str]:
     try:
         import matplotlib
@@ -137,7 +150,8 @@ def _run_worker(job: dict, options: Options, course: Path) -> tuple[dict | None,
     env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONHASHSEED="0")
     with open(course / "worker.log", "wb") as worker_log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=worker_log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+                                   stderr=subprocess.STDOUT, start_new_session=True,
+                                   preexec_fn=_die_with_parent)
         try:
             process.wait(timeout=options.submission_timeout_s)
         except subprocess.TimeoutExpired:
@@ -151,6 +165,15 @@ def _run_worker(job: dict, options: Options, course: Path) -> tuple[dict | None,
         tail = (course / "worker.log").read_text(encoding="utf-8", errors="replace")[-2000:]
         return None, f"the grading worker ended without a result (exit {process.returncode}): {tail}"
     return result, ""
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: get SIGKILL when the grader dies (even by SIGKILL)."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    PR_SET_PDEATHSIG = 1
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _kill(process: subprocess.Popen) -> None:
@@ -168,8 +191,8 @@ def _failed_result(base: dict, assignment: catalogue.Assignment, status: str, de
 
 
 def grade_one(path: Path, assignment: catalogue.Assignment, options: Options, paths: dict,
-              skeleton: nbformat.NotebookNode, fingerprint: str, known_ids: dict) -> dict:
-    submission = read_submission(path, known_ids, assignment.name)
+              skeleton: nbformat.NotebookNode, fingerprint: str, signatures: dict) -> dict:
+    submission = read_submission(path, signatures, assignment.name)
     slug = safe_slug(submission.student)
     base = {"student": submission.student, "slug": slug, "file": path.name,
             "submission_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
@@ -178,6 +201,7 @@ def grade_one(path: Path, assignment: catalogue.Assignment, options: Options, pa
         return _failed_result(base, assignment, submission.status, submission.detail)
 
     rebuilt, report = rebuild(submission.notebook, skeleton)
+    notes = ([submission.detail] if submission.detail else []) + report.notes()
     base["flags"] = _flags(rebuilt)
     students_dir = paths["work"] / "students"
     course = students_dir / f"{slug}.partial"
@@ -236,7 +260,7 @@ def grade_one(path: Path, assignment: catalogue.Assignment, options: Options, pa
         source = Path(str(outcome["feedback"]).replace(str(course), str(final), 1))
         feedback_rel = f"feedback/{slug}.html"
         book.write_atomic(paths["out"] / feedback_rel, source.read_bytes())
-    return {**base, "status": "graded", "detail": "; ".join(report.notes()), "parts": parts,
+    return {**base, "status": "graded", "detail": "; ".join(notes), "parts": parts,
             "feedback": feedback_rel}
 
 
@@ -281,8 +305,8 @@ def grade(options: Options) -> int:
     files = sorted(p for p in options.submissions.iterdir() if p.is_file() and not p.name.startswith("."))
     master_bytes = assignment.master.read_bytes()
     fingerprint = options.fingerprint(master_bytes)
-    known_ids = {name: a.grade_ids for name, a in catalogue.all_assignments().items()}
     paths["template"], skeleton = _template(assignment, paths["work"])
+    signatures = _signatures(assignment.name, skeleton)
 
     previous_handlers = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
     students: list[str] = []
@@ -306,7 +330,7 @@ def grade(options: Options) -> int:
                 log(f"[{index}/{len(files)}] {student}: unchanged since the last run, kept")
                 continue
             tick = time.monotonic()
-            result = grade_one(path, assignment, options, paths, skeleton, fingerprint, known_ids)
+            result = grade_one(path, assignment, options, paths, skeleton, fingerprint, signatures)
             book.write_json(result_path, result)
             refresh_outputs(assignment, options.out, students)
             counts["graded"] += 1

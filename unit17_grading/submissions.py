@@ -104,11 +104,46 @@ def safe_slug(student: str) -> str:
     return slug
 
 
-def read_submission(path: Path, assignment_ids: dict[str, set[str]], assignment: str) -> Submission:
+@dataclasses.dataclass(frozen=True)
+class Signature:
+    """How to recognise an exercise's notebook: its cell ids and its read-only cells' text."""
+
+    grade_ids: frozenset[str]
+    locked_contents: frozenset[tuple[str, str]]
+
+    @classmethod
+    def of(cls, notebook: NotebookNode) -> "Signature":
+        ids = frozenset(gid for gid in (grade_id(c) for c in notebook.cells) if gid)
+        locked = frozenset(_normalized(c) for c in notebook.cells
+                           if (c.get("metadata", {}).get("nbgrader") or {}).get("locked")
+                           and len(_normalized(c)[1]) > 40)
+        return cls(ids, locked)
+
+
+def _which_exercise(notebook: NotebookNode, signatures: dict[str, Signature]) -> tuple[str | None, str]:
+    """(assignment, how it was recognised): by cell ids, the notebook tag, or cell contents."""
+    cells = [c for c in notebook.cells if isinstance(c, dict)]
+    found = {gid for gid in (grade_id(c) for c in cells) if gid}
+    by_ids = {name: len(found & sig.grade_ids) for name, sig in signatures.items()}
+    best = max(by_ids, key=lambda name: (by_ids[name], name), default=None)
+    if best is not None and by_ids[best] > 0:
+        return best, "cell ids"
+    tag = notebook.metadata.get("unit17")
+    if isinstance(tag, dict) and tag.get("assignment") in signatures:
+        return tag["assignment"], "notebook tag"
+    contents = {_normalized(c) for c in cells}
+    by_text = {name: len(contents & sig.locked_contents) for name, sig in signatures.items()}
+    best = max(by_text, key=lambda name: (by_text[name], name), default=None)
+    if best is not None and by_text[best] >= 2:
+        return best, "cell contents"
+    return None, ""
+
+
+def read_submission(path: Path, signatures: dict[str, Signature], assignment: str) -> Submission:
     """Classify one file: a readable notebook of ``assignment``, or why not.
 
-    ``assignment_ids`` maps every assignment to the grade ids of its cells,
-    so a notebook of another exercise is recognised as such.
+    ``signatures`` describes every exercise of the course, so a notebook of
+    another exercise is recognised as such (even without cell metadata).
     """
     student = student_id_from_path(path)
     if path.suffix.lower() != ".ipynb":
@@ -119,6 +154,8 @@ def read_submission(path: Path, assignment_ids: dict[str, set[str]], assignment:
         return Submission(path, student, "invalid-file",
                           f"file is {size / 2**20:.1f} MB; the limit is {MAX_SUBMISSION_BYTES // 2**20} MB")
     raw = path.read_bytes()
+    if not raw.strip():
+        return Submission(path, student, "invalid-file", "empty file")
     try:
         data = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
@@ -132,22 +169,15 @@ def read_submission(path: Path, assignment_ids: dict[str, set[str]], assignment:
         notebook = nbformat.reads(json.dumps(data), as_version=4)
     except Exception as error:  # nbformat raises many kinds for broken notebooks
         return Submission(path, student, "not-a-notebook", f"unreadable notebook ({type(error).__name__}: {error})")
-    cells = [cell for cell in notebook.cells if isinstance(cell, dict)]
-    found = {grade_id(cell) for cell in cells} - {None}
-    expected = assignment_ids[assignment]
-    if found & expected:
-        return Submission(path, student, "ok", notebook=notebook)
-    tagged = (notebook.metadata.get("unit17") or {}).get("assignment") if isinstance(
-        notebook.metadata.get("unit17"), dict) else None
-    for other, ids in sorted(assignment_ids.items()):
-        if other != assignment and (found & ids or tagged == other):
-            return Submission(path, student, "wrong-exercise",
-                              f"this is a notebook of {other}, not {assignment}")
-    if tagged == assignment:
-        # Right exercise, but every cell lost its metadata: rebuild by content.
-        return Submission(path, student, "ok", notebook=notebook)
-    return Submission(path, student, "wrong-exercise",
-                      f"no cell of {assignment} found (neither nbgrader cell ids nor the exercise tag)")
+    if not all(isinstance(c, dict) and isinstance(c.get("source", ""), (str, list)) for c in notebook.cells):
+        return Submission(path, student, "not-a-notebook", "cells are not notebook cells")
+    which, how = _which_exercise(notebook, signatures)
+    if which == assignment:
+        detail = "" if how == "cell ids" else f"recognised by its {how} (nbgrader cell metadata missing)"
+        return Submission(path, student, "ok", detail, notebook)
+    if which is not None:
+        return Submission(path, student, "wrong-exercise", f"this is a notebook of {which}, not {assignment}")
+    return Submission(path, student, "wrong-exercise", f"not a notebook of {assignment} (no cell of it found)")
 
 
 def rebuild(student_nb: NotebookNode, skeleton: NotebookNode) -> tuple[NotebookNode, RebuildReport]:
