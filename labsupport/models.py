@@ -566,6 +566,7 @@ class Seq2Seq(keras.Model):
         seed=None,
         **kwargs,
     ):
+        kwargs.setdefault("name", "seq2seq")
         super().__init__(**kwargs)
         if (n_features is None) == (source_vocab_size is None):
             raise ValueError(
@@ -660,7 +661,8 @@ class Seq2Seq(keras.Model):
     @property
     def teacher_forcing_ratio(self) -> float:
         """Probability that a training step is fed the true previous target (settable)."""
-        return float(to_numpy(self._teacher_forcing))
+        # Stored as float32; rounding gives back the number that was set (0.3, not 0.30000001).
+        return round(float(to_numpy(self._teacher_forcing)), 6)
 
     @teacher_forcing_ratio.setter
     def teacher_forcing_ratio(self, value) -> None:
