@@ -56,6 +56,8 @@ __all__ = [
     "Sensor",
     "SequenceDataset",
     "Standardizer",
+    "measure",
+    "local_scale",
     "quality_dataset",
     "phase_dataset",
     "forecast_dataset",
@@ -397,7 +399,7 @@ def quality_dataset(n_batches: int = 600, n_steps: int = 100, seed: int = 0) -> 
 
     inputs:  (n_batches, n_steps, 5) float32: 反應器溫度 °C, 反應器壓力 bar, 進料流量 L/min,
              夾套溫度 °C, 攪拌功率 kW, sampled at n_steps equally spaced times from the start to
-             the end of each batch (batches last 150-240 min, so one step is 1.5-2.4 min;
+             the end of each batch (batches last 160-230 min, so one step is 1.6-2.3 min;
              ``extras["minutes_per_step"]``).
     targets: (n_batches,) int64 grade, 0 = A, 1 = B, 2 = C (``GRADE_SPECS``: A needs conversion
              >= 0.97 and by-product <= 0.015 mol/mol A, B needs >= 0.93 and <= 0.040, else C).
@@ -596,7 +598,7 @@ def _campaign(n_steps_needed: int, rng: np.random.Generator, minutes_per_step: f
     while total < n_steps_needed:
         if first_batch > max_batches:
             raise ValueError("the requested windows need too long a campaign")
-        # Enough batches in one go for the steps still missing (a batch is 150-240 min long).
+        # Enough batches in one go for the steps still missing (a batch is 160-230 min long).
         chunk = max(8, int(np.ceil(1.15 * (n_steps_needed - total) * minutes_per_step / 195.0)))
         conditions, recipe, _ = _standard_batches(chunk, rng)
         steps = np.floor(recipe.duration_min / minutes_per_step).astype(int) + 1
@@ -822,7 +824,9 @@ def corrupt(values, kinds=FAULT_KINDS, rate: float = 0.05, seed: int = 0, *, sca
     - "stuck":   5-20 steps frozen at the value of the step before.
 
     Faults are placed independently in every (sample, feature) channel, as many as needed for an
-    expected fraction ``rate`` of corrupted entries, without overlapping. ``scale`` is the (F,)
+    expected fraction ``rate`` of corrupted entries, without overlapping (a fault that finds no
+    free place after a few tries, or is longer than the record, is skipped, so short or densely
+    corrupted records get somewhat less than ``rate``). ``scale`` is the (F,)
     unit of the amplitudes, by default ``local_scale(values)``.
 
     Returns ``(corrupted, mask, kind_codes)``: corrupted (n, T, F), same dtype as values (float),

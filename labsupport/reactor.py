@@ -31,12 +31,13 @@ Pressure (bar, absolute) = Antoine vapour pressure of water at T
 + (n_N2 + n_G) R T / V_headspace, with V_headspace = V_vessel - V.
 
 q_cat is the heat released when the catalyst dissolves (kJ/mol). The 60 converts
-kW (kJ/s) to kJ/min. ``UA(V) = U * fouling * (a0 + a1 V)`` grows
-with the wetted area. The agitator draws ``Np rho N^3 D^5`` while the impeller is
-covered.
+kW (kJ/s) to kJ/min. ``UA(V) = U * fouling * (a0 + a1 V)`` grows with the wetted
+area. The agitator draws ``Np rho N^3 D^5`` while the impeller is covered. While
+discharging, a pump draws F_out until it loses suction at a small heel.
 
-A batch follows a recipe of phases (PHASE_KEYS, a subset in this order), each
-with its own duration per batch. The reactor-temperature set point ramps
+A batch follows a recipe: a sequence of distinct phases (the standard recipe
+runs PHASE_KEYS in this order, or a subset of it), each with its own duration
+per batch. The reactor-temperature set point ramps
 linearly, within each phase, from where the previous phase ended to the phase's
 target; B is fed during ``charge``; the vessel drains and vents during
 ``discharge``. Two optional events per batch: a catalyst dose (a flow of
@@ -45,9 +46,9 @@ sticks at a fixed temperature for a while).
 
 All batches are integrated together with a fixed-step classical Runge-Kutta
 (RK4) method on an (n_states, n_batches) array (flows that switch on and off
-enter as their average over each step, so the amounts fed are exact); each batch has its own step
-(its duration / number of steps), so every batch is sampled at the same number
-of points. No noise is added here: ``labsupport.data`` adds sensor noise.
+enter as their average over each step, so the amounts fed are exact); each batch
+has its own step (its duration / number of steps), so every batch is sampled at
+the same number of points. No noise is added here: ``labsupport.data`` adds sensor noise.
 
 >>> import numpy as np
 >>> from labsupport.reactor import standard_recipe, BatchConditions, simulate
@@ -337,18 +338,30 @@ def standard_recipe(
     *,
     durations_min: np.ndarray | None = None,
     amount_B_mol: np.ndarray | float = 1050.0,
+    feed_concentration_mol_per_L: float = 4.0,
 ) -> Recipe:
     """The plant's standard recipe, with batch-to-batch variation drawn from ``rng``.
 
-    Nominal phases (min): preheat 10, charge 25, heat-up 20, reaction 70, hold 30,
-    cool-down 30, discharge 10, each varied by up to ±20 % (the timed charge ±5 %) unless ``durations_min``
-    ((n, n_phases), min) is given. Set points (K): 298 -> 325 (preheat) -> 325
-    during the charge -> about 350 (heat-up, reaction) -> hold 0-2 K lower -> 313
-    (cool-down). ``amount_B_mol`` of B (mol, scalar or (n,)) is fed at a
-    constant flow during ``charge`` (4 mol/L feed). No dose, no fault: set them with
-    ``dataclasses.replace``.
+    phase_keys: the phases to run, distinct, in any order (normally PHASE_KEYS or a
+    subset of it in that order). Nominal durations (min): preheat 10, charge 25,
+    heat-up 20, reaction 70, hold 30, cool-down 30, discharge 10, each varied by up
+    to ±20 % (the timed charge ±5 %) unless ``durations_min`` ((n, n_phases), min)
+    is given. Set-point targets (K): preheat and charge 322-328, heat-up and
+    reaction 347-352, hold 0-2 K below the reaction, cool-down 310-316; the set
+    point starts at 298.15 K and discharge keeps the previous target.
+    ``amount_B_mol`` of B (mol, scalar or (n,)) is fed at a constant flow during
+    ``charge`` as a ``feed_concentration_mol_per_L`` solution. Agitator 60-180 rpm
+    by phase (±5 % per batch). No dose, no fault: set them with ``dataclasses.replace``.
+
+    Raises ValueError for a non-positive n_batches, unknown or repeated phase keys,
+    or durations of the wrong shape or not positive.
     """
+    if isinstance(n_batches, bool) or not isinstance(n_batches, (int, np.integer)) or n_batches < 1:
+        raise ValueError(f"n_batches must be a positive integer, got {n_batches!r}")
     keys = tuple(phase_keys)
+    unknown = [key for key in keys if key not in PHASE_KEYS]
+    if unknown or not keys:
+        raise ValueError(f"unknown phase keys {unknown}; valid: {PHASE_KEYS}")
     n = int(n_batches)
     index = [PHASE_KEYS.index(key) for key in keys]
     nominal = np.array([10.0, 25.0, 20.0, 70.0, 30.0, 30.0, 10.0])[index]
@@ -357,6 +370,8 @@ def standard_recipe(
         spread = np.array([0.05 if key == "charge" else 0.2 for key in keys])
         durations_min = nominal * rng.uniform(1.0 - spread, 1.0 + spread, size=(n, len(keys)))
     durations_min = np.asarray(durations_min, dtype=np.float64)
+    if durations_min.shape != (n, len(keys)) or not np.all(durations_min > 0):
+        raise ValueError(f"durations_min must be positive with shape ({n}, {len(keys)})")
     reaction_K = rng.uniform(347.0, 352.0, size=n)
     charge_K = rng.uniform(322.0, 328.0, size=n)
     targets = {
@@ -376,7 +391,7 @@ def standard_recipe(
     feed = np.zeros((n, len(keys)))
     if "charge" in keys:
         column = keys.index("charge")
-        feed[:, column] = np.asarray(amount_B_mol, dtype=np.float64) / 4.0 / durations_min[:, column]
+        feed[:, column] = np.asarray(amount_B_mol, dtype=np.float64) / feed_concentration_mol_per_L / durations_min[:, column]
     rpm_by_phase = {"preheat": 120.0, "charge": 180.0, "heatup": 180.0, "reaction": 180.0,
                     "hold": 180.0, "cooldown": 150.0, "discharge": 60.0}
     rpm = np.array([rpm_by_phase[key] for key in keys])[None, :] * rng.uniform(0.95, 1.05, size=(n, 1))

@@ -202,6 +202,9 @@ def test_simulation_is_deterministic_and_vectorized():
         (lambda r, c: dataclasses.replace(r, phase_keys=("reaction", "stirring")), "unknown phase"),
         (lambda r, c: dataclasses.replace(r, phase_keys=("reaction",)), "phase_starts"),
         (lambda r, c: BatchConditions.nominal(2, colour=1.0), "unknown batch conditions"),
+        (lambda r, c: standard_recipe(0, np.random.default_rng(0)), "n_batches"),
+        (lambda r, c: standard_recipe(2, np.random.default_rng(0), ("preheat", "stir")), "unknown phase keys"),
+        (lambda r, c: standard_recipe(2, np.random.default_rng(0), durations_min=np.ones((2, 3))), "durations_min"),
     ],
 )
 def test_bad_arguments_raise_clear_errors(make, message):
