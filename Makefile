@@ -39,6 +39,8 @@ book: sysdeps $(STAMP)
 
 test: book
 	$(PY) -m pytest
+	# The model code must also run on JAX: the same model/decoding tests again.
+	KERAS_BACKEND=jax $(PY) -m pytest tests/test_attention.py tests/test_layers.py tests/test_models.py tests/test_decoding.py
 
 lab: sysdeps $(STAMP)
 	$(BIN)/jupyter lab book/
