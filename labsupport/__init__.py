@@ -4,7 +4,8 @@ Modules (import the one you need; importing the package itself is cheap and
 does not import Keras or TensorFlow):
 
 - ``labsupport.device``    one call per lesson: seeds, quiet TensorFlow, CPU/GPU report
-- ``labsupport.data``      batch-reactor simulator and the lessons' data sets
+- ``labsupport.reactor``   first-principles fed-batch reactor simulator
+- ``labsupport.data``      the lessons' data sets, made with the simulator
 - ``labsupport.attention`` softmax with temperature, scaled dot-product attention
 - ``labsupport.layers``    Keras 3 attention layers (Bahdanau, Luong, pooling)
 - ``labsupport.models``    RNN classifiers, sequence labelers, Seq2Seq
