@@ -44,6 +44,9 @@ def _arrow(ax, start, end, style="-|>", color="black", ls="-", lw=1.0, shrink=14
 def draw_encoder_decoder(ax, n_inputs: int = 4, n_outputs: int = 3, attention: bool = False, title=None) -> dict:
     """Draw an unrolled encoder–decoder on ``ax``.
 
+    Import :mod:`labsupport.plots` before making the figure (as the chapters
+    do), so that its Chinese labels get the CJK font.
+
     Parameters
     ----------
     ax:
@@ -70,9 +73,8 @@ def draw_encoder_decoder(ax, n_inputs: int = 4, n_outputs: int = 3, attention: b
     """
     from labsupport.plots import cjk_font_name
 
-    # Pass the CJK family explicitly: an Axes made before labsupport.plots was
-    # imported would otherwise draw the Chinese labels with DejaVu Sans.
-    family = cjk_font_name()
+    family = None  # rcParams (set by labsupport.plots) choose the CJK font
+    cjk_font_name()
     n_inputs = _check_count("n_inputs", n_inputs)
     n_outputs = _check_count("n_outputs", n_outputs)
     gap = 1.3

@@ -96,6 +96,7 @@ def compute_beam_width(
     widths: Sequence[int] = range(WIDTH_RANGE[0], WIDTH_RANGE[1] + 1),
     length_penalty: float = 0.0,
     early_stopping: bool = False,
+    warmup: bool = True,
 ) -> BeamSweep:
     """Run greedy decoding once and beam search at every width in ``widths``.
 
@@ -113,6 +114,10 @@ def compute_beam_width(
         Passed to :func:`~labsupport.decoding.beam_search`. Early stopping is
         off by default here so that every width lists up to ``width``
         hypotheses (the runners-up), not only the best.
+    warmup:
+        Run each search once untimed before the timed run, so that the time
+        excludes one-off costs such as a compiled model tracing a new batch
+        size (the counts come from the timed run).
 
     Returns
     -------
@@ -132,6 +137,9 @@ def compute_beam_width(
     greedy_calls = counter.calls
     results = []
     for width in widths:
+        if warmup:
+            beam_search(step_fn, state, start_token, end_token, width, max_len, length_penalty,
+                        early_stopping=early_stopping)
         counter.reset()
         started = time.perf_counter()
         hypotheses = beam_search(counter, state, start_token, end_token, width, max_len, length_penalty,
