@@ -25,7 +25,7 @@ import dataclasses
 import keras
 import numpy as np
 
-from labsupport.positional import sinusoidal_encoding
+from labsupport.positional import _check_positive_int, sinusoidal_encoding
 
 __all__ = [
     "PHASE_NAMES",
@@ -62,12 +62,6 @@ class TemperatureRecords:
     time: np.ndarray
     phase_ids: np.ndarray
     seed: int
-
-
-def _check_positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def batch_temperature_records(
