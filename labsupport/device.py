@@ -51,6 +51,43 @@ def _quiet_tensorflow() -> None:
     warnings.filterwarnings("ignore", module="tensorflow")
 
 
+def _import_keras_quietly():
+    """Import Keras (and with it TensorFlow) with the process's stderr muted.
+
+    TensorFlow >= 2.20 writes its start-up lines (absl "I0000 ... oneDNN",
+    "cudart_stub", "All log messages before absl::InitializeLog()") from C++
+    straight to file descriptor 2, ignoring TF_CPP_MIN_LOG_LEVEL; Jupyter
+    forwards that descriptor into the notebook. Muting the descriptor only
+    for the first import keeps those lines out; a failing import still raises
+    its Python exception after stderr is restored.
+    """
+    import sys
+
+    if "keras" in sys.modules:
+        return sys.modules["keras"]
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real descriptor (some embedded consoles)
+        import keras
+
+        return keras
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import keras
+
+        if keras.backend.backend() == "tensorflow":
+            import tensorflow  # noqa: F401  (its C++ runtime logs on first use)
+
+            tensorflow.config.list_physical_devices("GPU")
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+    return keras
+
+
 def _gpu_report_tensorflow() -> tuple[int, str]:
     import tensorflow as tf
 
@@ -111,8 +148,7 @@ def setup(
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     os.environ["PYTHONHASHSEED"] = str(seed)
     _quiet_tensorflow()
-
-    import keras
+    keras = _import_keras_quietly()
 
     # In an interactive session (Jupyter), TensorFlow's import sets its logger
     # to INFO on stdout, undoing the quieting above; set it again after import,

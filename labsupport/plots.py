@@ -63,9 +63,16 @@ def use_cjk_font(candidates: Sequence[str] = CJK_FONT_CANDIDATES) -> str:
         if name in installed:
             break
     else:
-        # A font installed after matplotlib built its cache is found only
-        # after a rebuild; try once before giving up.
-        font_manager.fontManager = font_manager.FontManager()
+        # A font installed after matplotlib built its font cache is missing
+        # from that cache. Add the system's CJK font files to the existing
+        # manager (replacing the manager would leave other modules holding
+        # the stale one), then look again.
+        for path in font_manager.findSystemFonts():
+            if "cjk" in path.lower() or "jhenghei" in path.lower() or "pingfang" in path.lower():
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):  # unreadable font file: skip it
+                    continue
         installed = _installed_font_names()
         name = next((n for n in candidates if n in installed), None)
         if name is None:

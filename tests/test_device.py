@@ -58,3 +58,21 @@ def test_tensorflow_logger_stays_quiet_in_an_interactive_session():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "40"
+
+
+def test_tensorflow_startup_lines_do_not_reach_stderr():
+    # A fresh interpreter, as in a new notebook kernel: the first setup() call
+    # imports TensorFlow, whose C++ start-up lines must not appear.
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in __import__("os").environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    env["KERAS_BACKEND"] = "tensorflow"
+    result = subprocess.run(
+        [sys.executable, "-c", "from labsupport.device import setup; setup(seed=1)"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "backend tensorflow" in result.stdout
+    for noise in ("I0000", "oneDNN", "cudart_stub", "absl::InitializeLog"):
+        assert noise not in result.stderr, result.stderr

@@ -66,3 +66,22 @@ def test_check_figure_labels_reports_missing_labels():
     problems = plots.check_figure_labels(fig)
     assert "axes 0 has no title" in problems and "axes 0 has no x label" in problems
     plt.close(fig)
+
+
+def test_font_installed_after_cache_is_found(monkeypatch):
+    # A matplotlib font cache built before fonts-noto-cjk was installed has no
+    # CJK entries; use_cjk_font must find the files and add them to the
+    # manager that the rest of matplotlib uses.
+    from matplotlib import font_manager
+
+    manager = font_manager.fontManager
+    monkeypatch.setattr(manager, "ttflist", [f for f in manager.ttflist if f.name not in plots.CJK_FONT_CANDIDATES])
+    assert not {f.name for f in manager.ttflist} & set(plots.CJK_FONT_CANDIDATES)
+    name = plots.use_cjk_font()
+    assert font_manager.fontManager is manager
+    assert name in {f.name for f in manager.ttflist}
+    fig, ax = plt.subplots()
+    ax.set_title("夾套溫度")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _render(fig)
