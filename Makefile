@@ -1,7 +1,9 @@
 # Build driver for the Unit 17 course book.
 #   make book   create .venv, install everything, build the HTML book into _build/html
 #   make test   everything `make book` does, then run every test (what .ci/run calls)
-# Other targets: make lab (JupyterLab), make clean.
+# Other targets: make notebooks (regenerate notebooks/*.ipynb for Colab and
+# download; make book does it too), make pdf (the whole book as one PDF,
+# _build/pdf/book.pdf), make lab (JupyterLab), make clean.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -17,7 +19,7 @@ export JUPYTER_PREFER_ENV_PATH := 1
 export PYTHONHASHSEED := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: book test lab sysdeps venv clean
+.PHONY: book test lab sysdeps venv clean notebooks pdf
 
 # System packages: a CJK font for the figures, Chromium for the browser test.
 # Installed with apt-get when missing and when we may (root or passwordless sudo).
@@ -41,6 +43,13 @@ test: book
 	$(PY) -m pytest
 	# The model code must also run on JAX: the same model/decoding tests again.
 	KERAS_BACKEND=jax $(PY) -m pytest tests/test_attention.py tests/test_layers.py tests/test_models.py tests/test_decoding.py
+
+notebooks: $(STAMP)
+	$(PY) scripts/make_notebooks.py
+
+# Single-page HTML printed to PDF by headless Chromium (no LaTeX needed).
+pdf: sysdeps $(STAMP)
+	$(PY) scripts/print_book.py
 
 lab: sysdeps $(STAMP)
 	$(BIN)/jupyter lab book/

@@ -1,0 +1,493 @@
+"""The published site: Traditional-Chinese UI, Chinese search, links, launch buttons, and a real browser.
+
+Reads the book that ``make book`` built into ``_build/html`` (``make test`` runs
+``make book`` first); fails with a message when it is missing.
+
+The static checks parse the HTML files. The ``browser`` tests serve
+``_build/html`` on 127.0.0.1 and open every page of ``_toc.yml`` in headless
+Chromium (Debian's ``chromium`` through Playwright); they skip, saying why,
+only when no Chromium can be found. Requests to other hosts (MathJax and the
+fonts of the CDN) are aborted on purpose: the test machine has no internet and
+the published site's own files must work without them, so a missing CDN asset
+never fails a test; errors from the site's own files always do.
+"""
+from __future__ import annotations
+
+import functools
+import html
+import http.server
+import importlib.util
+import json
+import os
+import re
+import shutil
+import sys
+import threading
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SITE = ROOT / "_build" / "html"
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import make_notebooks  # noqa: E402
+
+TOC_PAGES = make_notebooks.toc_docnames(make_notebooks.load_yaml(ROOT / "_toc.yml"))
+CONFIG = make_notebooks.load_yaml(ROOT / "_config.yml")
+
+# What must never appear in a cell's output on a page.
+OUTPUT_NOISE = [
+    "Traceback (most recent call last)", "cpu_feature_guard", "oneDNN", "absl::", "I0000", "W0000",
+    "E0000", "cudart_stub", "Could not find cuda drivers", "Unable to register cuDNN",
+    "WARNING: All log messages before absl",
+]
+# English UI strings of the themes and MyST-NB that the zh_TW build must translate.
+ENGLISH_UI = [
+    "Skip to main content", "Back to top", "Search this book", "Show code cell", "Hide code cell",
+    "Launch interactive content", "Download this page", "Toggle primary sidebar", "Color mode",
+    "On this page", "Click to show", "Section Navigation", "Open issue", "Print to PDF",
+]
+# Attributes whose text a reader sees (tooltips, placeholders) or hears (aria-label, alt).
+VISIBLE_ATTRIBUTES = ("title", "aria-label", "alt", "placeholder", "data-tooltip")
+
+
+# ---------------------------------------------------------------------------
+# helpers
+
+
+def require_site() -> Path:
+    if not (SITE / "index.html").is_file():
+        pytest.fail(f"{SITE / 'index.html'} is missing: run `make book` first (make test does).")
+    return SITE
+
+
+def page_file(docname: str) -> Path:
+    return SITE / f"{docname}.html"
+
+
+class _PageParser(HTMLParser):
+    """Visible text, visible attribute texts, links, ids and cell outputs of one page."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.text: list[str] = []
+        self.attribute_text: list[str] = []
+        self.links: list[tuple[str, str, str]] = []  # (tag, attribute, url)
+        self.ids: set[str] = set()
+        self.outputs: list[str] = []
+        self._skip = 0
+        self._output_depth = 0
+        self._stack: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag in ("script", "style", "template"):
+            self._skip += 1
+        if attributes.get("id"):
+            self.ids.add(attributes["id"])
+        if tag == "a" and attributes.get("name"):
+            self.ids.add(attributes["name"])
+        for name in VISIBLE_ATTRIBUTES:
+            if attributes.get(name):
+                self.attribute_text.append(attributes[name])
+        for name in ("href", "src"):
+            if attributes.get(name) and tag in ("a", "img", "link", "script", "source"):
+                self.links.append((tag, name, attributes[name]))
+        if tag not in ("br", "img", "meta", "link", "input", "hr", "source", "wbr", "area", "col"):
+            classes = (attributes.get("class") or "").split()
+            entering_output = "cell_output" in classes
+            self._stack.append("output" if entering_output else tag)
+            if entering_output:
+                self._output_depth += 1
+                self.outputs.append("")
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style", "template"):
+            self._skip = max(0, self._skip - 1)
+        if tag in ("br", "img", "meta", "link", "input", "hr", "source", "wbr", "area", "col"):
+            return
+        # pop to the matching tag (HTML in the wild may leave some open)
+        while self._stack:
+            top = self._stack.pop()
+            if top == "output":
+                self._output_depth -= 1
+            if top == tag or (top == "output" and tag == "div"):
+                break
+
+    def handle_data(self, data):
+        if self._skip:
+            return
+        self.text.append(data)
+        if self._output_depth > 0:
+            self.outputs[-1] += data
+
+
+@functools.lru_cache(maxsize=None)
+def parse_page(path: Path) -> _PageParser:
+    parser = _PageParser()
+    parser.feed(path.read_text(encoding="utf-8"))
+    parser.close()
+    return parser
+
+
+def site_pages() -> list[Path]:
+    """Every page of the toc plus the search and index pages."""
+    pages = [page_file(docname) for docname in TOC_PAGES]
+    pages += [SITE / "search.html", SITE / "genindex.html"]
+    return [page for page in pages if page.is_file()]
+
+
+def simplified_table() -> tuple[dict[str, str], str]:
+    """Simplified -> Traditional table of /work/shared/tools/zh_tw_check.py (or $ZH_TW_CHECK).
+
+    Returns ({}, reason) when the tool is not there (a clone without the shared
+    tools); the catalog-based checks below still run.
+    """
+    candidates = [os.environ.get("ZH_TW_CHECK", ""), ROOT.parent / "shared" / "tools" / "zh_tw_check.py",
+                  "/work/shared/tools/zh_tw_check.py"]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file():
+            spec = importlib.util.spec_from_file_location("zh_tw_check", candidate)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            return module.SIMPLIFIED_TO_TW, str(candidate)
+    return {}, "zh_tw_check.py not found (set ZH_TW_CHECK to its path)"
+
+
+def pydata_simplified_strings() -> list[str]:
+    """The Simplified strings of pydata-sphinx-theme's zh catalog (what leaked before the fix)."""
+    from babel.messages.pofile import read_po
+    import pydata_sphinx_theme
+
+    po_path = Path(pydata_sphinx_theme.__file__).parent / "locale" / "zh" / "LC_MESSAGES" / "sphinx.po"
+    with po_path.open("rb") as po_file:
+        catalog = read_po(po_file)
+    with (ROOT / "_ext" / "locale" / "zh_TW" / "LC_MESSAGES" / "sphinx.po").open("rb") as po_file:
+        ours = {message.id: message.string for message in read_po(po_file) if message.id}
+    strings = []
+    for message in catalog:
+        # skip strings written the same way in Traditional (公告, 版本警告)
+        if message.id and message.string and message.string not in (message.id, ours.get(message.id)):
+            strings.append(re.sub(r"<[^>]+>|%\([a-z_]+\)s", "", message.string).strip(" .。"))
+    return [s for s in strings if re.search(r"[\u4e00-\u9fff]", s)]
+
+
+def search_index() -> dict:
+    text = (SITE / "searchindex.js").read_text(encoding="utf-8")
+    return json.loads(text[text.index("(") + 1: text.rindex(")")])
+
+
+# ---------------------------------------------------------------------------
+# catalog (no build needed)
+
+
+def test_our_catalog_translates_every_string_pydata_ships_in_simplified():
+    """Every pydata-sphinx-theme message has a Traditional translation before its zh fallback."""
+    import gettext
+
+    import pydata_sphinx_theme
+    import sphinx
+    from babel.messages.pofile import read_po
+
+    ours = {}
+    with (ROOT / "_ext" / "locale" / "zh_TW" / "LC_MESSAGES" / "sphinx.po").open("rb") as po_file:
+        for message in read_po(po_file):
+            if message.id:
+                ours[message.id] = message.string
+    sphinx_tw = gettext.translation("sphinx", str(Path(sphinx.__file__).parent / "locale"), ["zh_TW"])
+    po_path = Path(pydata_sphinx_theme.__file__).parent / "locale" / "zh" / "LC_MESSAGES" / "sphinx.po"
+    with po_path.open("rb") as po_file:
+        pydata = [m for m in read_po(po_file) if m.id]
+    assert pydata, "pydata-sphinx-theme's zh catalog is empty: did its layout change?"
+    untranslated = [m.id for m in pydata
+                    if not ours.get(m.id) and sphinx_tw.gettext(m.id if isinstance(m.id, str) else m.id[0]) == m.id]
+    assert untranslated == []
+    table, _ = simplified_table()
+    simplified = [(msgid, text) for msgid, text in ours.items() if any(ch in table for ch in text)]
+    assert simplified == []
+
+
+# ---------------------------------------------------------------------------
+# static checks of the built HTML
+
+
+def test_every_toc_page_was_built():
+    require_site()
+    missing = [docname for docname in TOC_PAGES if not page_file(docname).is_file()]
+    assert missing == [], "pages of _toc.yml without HTML"
+
+
+def test_ui_strings_are_traditional_chinese():
+    require_site()
+    table, source = simplified_table()
+    leaked = pydata_simplified_strings()
+    assert leaked, "found no Simplified strings in pydata's catalog to check against"
+    problems = []
+    for page in site_pages():
+        parsed = parse_page(page)
+        text = html.unescape(" ".join(parsed.text + parsed.attribute_text))
+        rel = page.relative_to(SITE).as_posix()
+        problems += [f"{rel}: Simplified UI string {s!r}" for s in leaked if s in text]
+        problems += [f"{rel}: English UI string {s!r}" for s in ENGLISH_UI if s in text]
+        for index, char in enumerate(text):
+            if char in table:
+                problems.append(f"{rel}: {char} -> {table[char]} in {text[max(0, index - 12):index + 12]!r}")
+    assert problems == [], f"(character table: {source})"
+
+
+def test_chinese_terms_are_in_the_search_index():
+    require_site()
+    index = search_index()
+    docnames = index["docnames"]
+
+    def pages_for(term):
+        hits = []
+        for key in ("terms", "titleterms"):
+            found = index[key].get(term, [])
+            hits += [docnames[i] for i in ([found] if isinstance(found, int) else found)]
+        return set(hits)
+
+    assert "book/02-attention" in pages_for("注意力")
+    assert "book/01-bidirectional-rnn" in pages_for("雙向")
+    # the book's user dictionary keeps multi-character terms whole (jieba alone splits 資訊瓶頸)
+    assert pages_for("資訊瓶頸"), "資訊瓶頸 is not an index term: is jieba installed?"
+
+
+def test_internal_links_resolve():
+    require_site()
+    broken = []
+    for page in site_pages():
+        parsed = parse_page(page)
+        for tag, attribute, url in parsed.links:
+            parts = urlsplit(url)
+            if parts.scheme or parts.netloc or url.startswith(("mailto:", "javascript:", "data:")):
+                continue
+            if not parts.path:  # same-page anchor
+                if parts.fragment and parts.fragment not in parsed.ids and tag == "a":
+                    broken.append(f"{page.relative_to(SITE)}: #{parts.fragment} has no target")
+                continue
+            target = (page.parent / unquote(parts.path)).resolve()
+            if target.is_dir():
+                target = target / "index.html"
+            if not target.is_file():
+                broken.append(f"{page.relative_to(SITE)}: {tag}[{attribute}]={url} -> missing file")
+            elif parts.fragment and target.suffix == ".html" and tag == "a":
+                if parts.fragment not in parse_page(target).ids:
+                    broken.append(f"{page.relative_to(SITE)}: {url} -> no id {parts.fragment!r}")
+    assert broken == []
+
+
+def test_cell_outputs_have_no_traceback_or_tensorflow_noise():
+    require_site()
+    found = []
+    for docname in TOC_PAGES:
+        for output in parse_page(page_file(docname)).outputs:
+            found += [f"{docname}: {pattern!r} in output {output.strip()[:120]!r}"
+                      for pattern in OUTPUT_NOISE if pattern in output]
+    assert found == []
+
+
+def test_launch_and_download_buttons_open_the_generated_notebooks():
+    require_site()
+    repo_url = CONFIG["repository"]["url"].rstrip("/")
+    branch = CONFIG["repository"].get("branch", "main")
+    org_repo = "/".join(repo_url.split("/")[-2:])
+    checked = 0
+    for docname in TOC_PAGES:
+        source = make_notebooks.resolve_source(docname)
+        if not make_notebooks.is_myst_notebook(source):
+            continue
+        notebook = make_notebooks.notebook_path_for(source).as_posix()
+        assert (ROOT / notebook).is_file(), f"{notebook} missing: run scripts/make_notebooks.py"
+        links = [url for tag, _, url in parse_page(page_file(docname)).links if tag == "a"]
+        colab = f"https://colab.research.google.com/github/{org_repo}/blob/{branch}/{notebook}"
+        binder = f"https://mybinder.org/v2/gh/{org_repo}/{branch}?urlpath=lab/tree/{notebook}"
+        assert colab in links, f"{docname}: no Colab link to {notebook}"
+        assert binder in links, f"{docname}: no Binder link to {notebook}"
+        downloads = [url for url in links if url.endswith(".ipynb") and "_notebooks/" in url]
+        assert downloads, f"{docname}: no .ipynb download link"
+        downloaded = (page_file(docname).parent / downloads[0]).resolve()
+        assert downloaded.read_bytes() == (ROOT / notebook).read_bytes()
+        assert not any(url.endswith(f"{docname}.md") and "colab" in url for url in links)
+        checked += 1
+    assert checked > 0, "no page of the toc is a MyST notebook"
+
+
+def test_no_page_loads_widget_javascript_or_shows_a_widget_view():
+    require_site()
+    for docname in TOC_PAGES:
+        text = page_file(docname).read_text(encoding="utf-8")
+        assert "application/vnd.jupyter.widget-view+json" not in text, docname
+        assert "@jupyter-widgets/html-manager" not in text, docname
+        assert "Loading widgets" not in text, docname
+
+
+# ---------------------------------------------------------------------------
+# browser
+
+
+def _find_chromium() -> str | None:
+    for candidate in (os.environ.get("CHROMIUM_PATH"), shutil.which("chromium"),
+                      shutil.which("chromium-browser"), shutil.which("google-chrome"), "/usr/bin/chromium"):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    return None
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    require_site()
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(SITE)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    executable = _find_chromium()
+    with sync_api.sync_playwright() as playwright:
+        if executable is None:
+            bundled = Path(playwright.chromium.executable_path)
+            if not bundled.is_file():
+                pytest.skip("no Chromium found: install Debian's `chromium` (make sysdeps) "
+                            "or set CHROMIUM_PATH")
+            executable = str(bundled)
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")),  # fresh user-data-dir
+            executable_path=executable,
+            headless=True,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            viewport={"width": 1280, "height": 900},
+        )
+        yield context
+        context.close()
+
+
+def _open(browser, server, path):
+    """Open ``path`` and collect the site's own errors; other hosts are aborted (no internet)."""
+    page = browser.new_page()
+    errors: list[str] = []
+
+    def route(request_route):
+        if request_route.request.url.startswith(server):
+            request_route.continue_()
+        else:  # CDN assets (MathJax, ...): unreachable offline, not the site's own files
+            request_route.abort()
+
+    def on_console(message):
+        url = (message.location or {}).get("url", "")
+        own = url.startswith(server) or not url
+        # Chromium's automatic /favicon.ico request is not made by the site.
+        if message.type == "error" and own and not url.endswith("/favicon.ico") \
+                and "net::ERR_FAILED" not in message.text:
+            errors.append(f"console error: {message.text} ({url})")
+
+    def on_request_failed(request):
+        if request.url.startswith(server):
+            errors.append(f"failed to load own file {request.url}: {request.failure}")
+
+    def on_response(response):
+        if response.url.startswith(server) and response.status >= 400 \
+                and not response.url.endswith("/favicon.ico"):
+            errors.append(f"HTTP {response.status} for {response.url}")
+
+    page.route("**/*", route)
+    page.on("pageerror", lambda error: errors.append(f"uncaught JavaScript error: {error}"))
+    page.on("console", on_console)
+    page.on("requestfailed", on_request_failed)
+    page.on("response", on_response)
+    page.goto(f"{server}/{path}", wait_until="load", timeout=60_000)
+    return page, errors
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("docname", TOC_PAGES)
+def test_page_in_browser(browser, server, docname):
+    page, errors = _open(browser, server, f"{docname}.html")
+    try:
+        page.wait_for_timeout(300)  # let DOMContentLoaded handlers run
+        assert errors == [], f"{docname}: errors from the site's own files"
+
+        images = page.evaluate("""async () => {
+            const images = Array.from(document.images);
+            images.forEach(img => { img.loading = "eager"; });
+            await Promise.all(images.map(img => img.complete ? null
+                : new Promise(done => { img.onload = img.onerror = done; })));
+            return images.map(img => [img.getAttribute("src"), img.naturalWidth]);
+        }""")
+        assert [src for src, width in images if width == 0] == [], f"{docname}: images that did not load"
+
+        outputs = page.locator(".cell_output").all_inner_texts()
+        noise = [(pattern, text[:120]) for text in outputs for pattern in OUTPUT_NOISE if pattern in text]
+        assert noise == [], f"{docname}: traceback or TensorFlow log in a cell output"
+
+        # Math: MathJax comes from a CDN. Where it loaded (a machine with internet)
+        # every formula must be typeset; offline the TeX source must still sit in
+        # the container MathJax typesets (span.math / div.math with \( \) or \[ \]).
+        math = page.evaluate("""() => ({
+            mathjax: typeof window.MathJax === "object" && typeof window.MathJax.typesetPromise === "function",
+            containers: Array.from(document.querySelectorAll("span.math, div.math")).map(e => e.textContent),
+            typeset: document.querySelectorAll("mjx-container").length,
+        })""")
+        if math["mathjax"]:
+            assert math["typeset"] >= len(math["containers"]), f"{docname}: math not typeset"
+        else:
+            bad = [text for text in math["containers"]
+                   if not re.search(r"\\\(.+\\\)|\\\[.+\\\]", text, re.S)]
+            assert bad == [], f"{docname}: math containers without TeX source"
+
+        title = page.locator("article h1").first.inner_text()
+        assert title.strip(), f"{docname}: no title"
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{docname.replace('/', '__')}.png"))
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("query, expected", [("注意力", "book/02-attention.html"),
+                                             ("雙向", "book/01-bidirectional-rnn.html")])
+def test_search_page_finds_chinese_terms(browser, server, query, expected):
+    page, errors = _open(browser, server, f"search.html?q={query}")
+    try:
+        page.wait_for_function(
+            "() => document.querySelectorAll('#search-results ul.search li').length > 0"
+            " || /搜尋結束|Search finished/.test(document.body.innerText)", timeout=30_000)
+        hrefs = page.eval_on_selector_all("#search-results ul.search li a", "links => links.map(a => a.href)")
+        assert any(expected in href for href in hrefs), f"search for {query} did not list {expected}: {hrefs}"
+        status = page.inner_text("#search-results")
+        assert "搜尋" in status, "the search status line is not in Traditional Chinese"
+        assert errors == []
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+def test_copy_button_has_traditional_labels(browser, server):
+    notebooks = [d for d in TOC_PAGES
+                 if make_notebooks.is_myst_notebook(make_notebooks.resolve_source(d) or Path("none"))]
+    docname = notebooks[0] if notebooks else None
+    if docname is None:
+        pytest.skip("no notebook page with code in the toc")
+    page, errors = _open(browser, server, f"{docname}.html")
+    try:
+        tooltips = page.eval_on_selector_all("button.copybtn", "bs => bs.map(b => b.dataset.tooltip)")
+        assert tooltips, "no copy buttons on a notebook page"
+        assert set(tooltips) == {"複製"}
+    finally:
+        page.close()
