@@ -1,8 +1,10 @@
 """The exercises: masters pass nbval, student versions run and are in sync, nothing leaks.
 
 - every master (``exercises/source``) passes nbval: executed top to bottom,
-  its stored outputs compared (sanitised only for TensorFlow's start-up log
-  lines, memory addresses and Keras step timings: exercises/nbval_sanitize.cfg);
+  its stored outputs compared (sanitised only for TensorFlow's C++ log lines,
+  memory addresses and Keras step timings: exercises/nbval_sanitize.cfg; the
+  kernels run without file-descriptor capture, as when the masters were
+  executed, so TensorFlow's C++ logging stays out of the outputs);
 - every student version (``book/exercises``) passes nbval with, in each cell
   tagged ``raises-exception``, the expected output ``NotImplementedError:
   在此作答`` injected: so each such cell must raise exactly that, and every
@@ -16,6 +18,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -29,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from unit17_grading import assignments as catalogue  # noqa: E402
 from unit17_grading import student_versions  # noqa: E402
+from unit17_grading.masters import write_kernel_profile  # noqa: E402
 
 NAMES = sorted(catalogue.all_assignments())
 HIDDEN_RE = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
@@ -38,7 +42,8 @@ def _nbval(notebook: Path, sanitize: Path, tmp_path: Path) -> subprocess.Complet
     command = [sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env",
                "--nbval-cell-timeout=600", f"--nbval-sanitize-with={sanitize}",
                "-p", "no:cacheprovider", "-q", "--rootdir", str(tmp_path), str(notebook)]
-    return subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
+    env = dict(os.environ, IPYTHONDIR=str(write_kernel_profile(tmp_path / "ipython")))
+    return subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=env)
 
 
 @pytest.mark.slow

@@ -30,6 +30,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from unit17_grading.masters import write_kernel_profile
+
 NOBODY = 65534
 
 
@@ -49,7 +51,9 @@ def _prepare_area(job: dict) -> tuple[str, str]:
     os.mkdir(mpl_dir)
     for fontlist in job.get("matplotlib_fontlists", []):
         shutil.copy(fontlist, mpl_dir)
-    for dirpath, dirnames, filenames in os.walk(mpl_dir):
+    # TensorFlow's C++ log lines go to the kernel's stderr (the worker log), not the feedback.
+    write_kernel_profile(Path(scratch, ".ipython"))
+    for dirpath, dirnames, filenames in os.walk(scratch):
         for name in [dirpath] + [os.path.join(dirpath, f) for f in filenames]:
             os.chown(name, NOBODY, NOBODY)
     return scratch, root_mountpoint
