@@ -175,18 +175,41 @@ class LocalizeMystNbPrompts(SphinxPostTransform):
 
 
 class LocalizeExecTable(SphinxPostTransform):
-    """Translate the header row of MyST-NB's ``{nb-exec-table}`` (built at priority 8)."""
+    """Translate MyST-NB's ``{nb-exec-table}`` (built at priority 8, links resolved at 10).
+
+    Header row in Chinese; each page named by its title rather than its path;
+    the status as 成功/失敗 instead of emoji, which need an emoji font.
+    """
 
     default_priority = 9
 
     def run(self, **kwargs) -> None:
         if not _is_zh_tw(self.app):
             return
-        for thead in self.document.findall(nodes.thead):
+        for table in self.document.findall(nodes.table):
+            thead = next(iter(table.findall(nodes.thead)), None)
+            if thead is None:
+                continue
+            headers = [p.astext() for p in thead.findall(nodes.paragraph)]
+            if headers != list(EXEC_TABLE_HEADERS):
+                continue
             for paragraph in thead.findall(nodes.paragraph):
-                text = paragraph.astext()
-                if text in EXEC_TABLE_HEADERS:
-                    paragraph.children = [nodes.Text(EXEC_TABLE_HEADERS[text])]
+                paragraph.children = [nodes.Text(EXEC_TABLE_HEADERS[paragraph.astext()])]
+            for row in table.findall(nodes.row):
+                if row.parent is thead:
+                    continue
+                self._localize_row(row)
+
+    def _localize_row(self, row: nodes.row) -> None:
+        entries = list(row.children)
+        for inline in entries[0].findall(nodes.inline):
+            title = self.env.titles.get(inline.astext())
+            if title is not None:
+                inline.children = [nodes.Text(title.astext())]
+        status = entries[-1]
+        for text in list(status.findall(nodes.Text)):
+            if text.astext() in ("✅", "❌"):
+                text.parent.replace(text, nodes.Text("成功" if text.astext() == "✅" else "失敗"))
 
 
 def setup(app: Sphinx) -> dict:
