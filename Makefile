@@ -4,6 +4,8 @@
 # Other targets: make notebooks (regenerate notebooks/*.ipynb for Colab and
 # download; make book does it too), make pdf (the whole book as one PDF,
 # _build/pdf/book.pdf), make lab (JupyterLab), make clean.
+# Exercises (see README, "For instructors"): make masters, make student-versions,
+# make grade ASSIGNMENT=... SUBMISSIONS=..., make grade-merge ASSIGNMENT=...
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -19,7 +21,7 @@ export JUPYTER_PREFER_ENV_PATH := 1
 export PYTHONHASHSEED := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: book test lab sysdeps venv clean notebooks pdf
+.PHONY: book test lab sysdeps venv clean notebooks pdf masters student-versions grade grade-merge
 
 # System packages: a CJK font for the figures, Chromium for the browser test.
 # Installed with apt-get when missing and when we may (root or passwordless sudo).
@@ -56,3 +58,25 @@ lab: sysdeps $(STAMP)
 
 clean:
 	rm -rf _build
+
+# ---- Exercises (instructor) -------------------------------------------------
+# After editing a master in exercises/source: store its outputs, then regenerate
+# the student versions in book/exercises (and the table in its index.md).
+masters: $(STAMP)
+	$(PY) -m unit17_grading execute-masters $(ASSIGNMENT)
+
+student-versions: $(STAMP)
+	$(PY) -m unit17_grading student-versions
+
+# Grade a folder of submissions (one .ipynb per student; file name = student id):
+#   make grade ASSIGNMENT=ex4-simple-attention-layer SUBMISSIONS=~/Downloads/ex4 [OUT=grading/ex4]
+# Needs root for the sandbox (sudo make grade ...). Writes OUT/gradebook.csv,
+# OUT/manual.csv, OUT/feedback/<student>.html; rerun to resume or update.
+grade: $(STAMP)
+	@test -n "$(ASSIGNMENT)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade ASSIGNMENT=<name> SUBMISSIONS=<folder> [OUT=<folder>]"; exit 2; }
+	$(PY) -m unit17_grading grade "$(ASSIGNMENT)" "$(SUBMISSIONS)" $(if $(OUT),--out "$(OUT)")
+
+# Merge the filled-in manual sheet (OUT/manual.csv, or SHEET=...) into the gradebook.
+grade-merge: $(STAMP)
+	@test -n "$(ASSIGNMENT)" || { echo "usage: make grade-merge ASSIGNMENT=<name> [OUT=<folder>] [SHEET=<file>]"; exit 2; }
+	$(PY) -m unit17_grading merge "$(ASSIGNMENT)" $(if $(OUT),--out "$(OUT)") $(if $(SHEET),--sheet "$(SHEET)")

@@ -162,3 +162,14 @@ def test_exercise_index_links_every_student_version():
     for name in NAMES:
         assert f"<{name}.ipynb>" in index, f"no download link for {name}"
         assert f"colab.research.google.com/github/fcu-ispse/unit17-rnn-advanced-book/blob/main/book/exercises/{name}.ipynb" in index
+
+
+def test_colab_cells_install_labsupport_from_this_repository():
+    import yaml
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    spec = f"labsupport @ git+{config['repository']['url']}.git@{config['repository'].get('branch', 'main')}"
+    for name in NAMES:
+        text = catalogue.get(name).student_version.read_text(encoding="utf-8")
+        if "google.colab" in text:
+            assert spec in text, f"{name}: the Colab cell should install {spec!r}"

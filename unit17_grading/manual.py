@@ -100,6 +100,9 @@ def merge(assignment_name: str, out: Path, sheet: Path | None = None) -> int:
         students = [row["student"] for row in csv.DictReader(handle)]
     changed = apply_sheet(assignment, out, students, strict=True, sheet=sheet)
     results = [r for r in (book.read_json(out / "results" / f"{safe_slug(s)}.json") for s in students) if r]
+    if sheet is not None and sheet.resolve() != (out / "manual.csv").resolve():
+        # Keep the merged entries in OUT/manual.csv, which the next grading run re-applies.
+        book.write_atomic(out / "manual.csv", book.manual_sheet_csv(assignment, results, book.read_sheet(sheet)))
     book.write_atomic(gradebook_file, book.gradebook_csv(assignment, results))
     pending = sum(1 for r in results if book.final_status(r) == "needs-manual")
     print(f"Merged manual grades for {changed} student(s); {pending} still need manual grading. "
