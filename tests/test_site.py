@@ -324,6 +324,7 @@ def test_no_page_loads_widget_javascript_or_shows_a_widget_view():
         text = page_file(docname).read_text(encoding="utf-8")
         assert "application/vnd.jupyter.widget-view+json" not in text, docname
         assert "@jupyter-widgets/html-manager" not in text, docname
+        assert "application/vnd.jupyter.widget-state+json" not in text, docname  # dead weight
         assert "Loading widgets" not in text, docname
 
 
