@@ -45,6 +45,7 @@ EXECUTING = re.compile(r"^(?P<path>.+?): Executing notebook using .*\[mystnb\]")
 EXECUTED = re.compile(r"^(?P<path>.+?): Executed notebook in (?P<seconds>[\d.]+) seconds \[mystnb\]")
 CACHED = re.compile(r"^(?P<path>.+?): Using cached notebook: ID=\d+ \[mystnb\]")
 FAILED = re.compile(r"^(?P<path>.+?): .*Executing notebook failed")
+CONFIG_DUMP = re.compile(r"^(?P<name>myst(?:-nb)? v[\d.]+): \w+Config\(")
 KERNEL_NOISE = re.compile(
     r"^(?:[IWE]\d{4} \d|WARNING: All log messages before absl|.*cpu_feature_guard|.*cudart_stub"
     r"|.*oneDNN custom operations|\[IPKernelApp\] WARNING \| Kernel is running over TCP"
@@ -112,6 +113,9 @@ def run_build(builder: str) -> tuple[int, dict[str, NotebookRun], dict]:
         line = ANSI.sub("", raw.rstrip("\n")).replace("\r", "")
         if KERNEL_NOISE.match(line):
             info["noise_lines"] += 1
+            continue
+        if match := CONFIG_DUMP.match(line):  # one long line of every parser setting
+            print(f"{match['name']} (settings as in _config.yml)", flush=True)
             continue
         if match := UPDATING.match(line):
             info["changed"] = tuple(int(n) for n in match.groups())
