@@ -79,7 +79,10 @@ def apply_sheet(assignment: catalogue.Assignment, out: Path, students: list[str]
     for student, parts in sorted(by_student.items()):
         result = results[student]
         slug = safe_slug(student)
-        feedback = _store_in_nbgrader(out / ".work" / "students" / slug, assignment, slug, parts)
+        course = out / ".work" / "students" / slug
+        # Without its course directory (deleted by hand) the grade still counts; only the
+        # feedback cannot be regenerated.
+        feedback = _store_in_nbgrader(course, assignment, slug, parts) if course.is_dir() else None
         for part, (points, comment) in parts.items():
             result["parts"][part]["score"] = points
             result["parts"][part]["comment"] = comment

@@ -192,6 +192,8 @@ class SandboxedKernelManager(AsyncKernelManager):
             "limits": limits.as_rlimits(),
             "env": kernel_environment(self.scratch),
             "argv": kernel_argv,
+            # Absolute paths, resolved here: they are the same inside the sandbox (/usr is mounted).
+            "tools": {tool: os.path.realpath(shutil.which(tool) or f"/usr/bin/{tool}") for tool in ("prlimit", "setpriv")},
         }
         # The spec sits next to the mountpoint (root-only, outside the sandbox's view).
         spec_path = os.path.join(os.path.dirname(self.root_mountpoint), "sandbox-spec.json")

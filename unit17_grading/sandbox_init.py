@@ -114,7 +114,7 @@ def main(argv: list[str]) -> None:
     os.chdir(spec["scratch"])
     limits = spec["limits"]
     command = [
-        "/usr/bin/prlimit",
+        spec["tools"]["prlimit"],
         f"--as={limits['address_space_bytes']}",
         f"--cpu={limits['cpu_seconds']}",
         f"--fsize={limits['file_size_bytes']}",
@@ -122,7 +122,7 @@ def main(argv: list[str]) -> None:
         f"--nofile={limits['open_files']}",
         "--core=0",
         "--",
-        "/usr/bin/setpriv",
+        spec["tools"]["setpriv"],
         f"--reuid={uid}", f"--regid={gid}", "--clear-groups",
         "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all",
         "--",
