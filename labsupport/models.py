@@ -334,7 +334,10 @@ def attention_pooling_weights(model: keras.Model, sequences, batch_size: int = 2
         raise ValueError(
             "the model has no 'attention_pooling' layer; build it with rnn_classifier(..., attention_pooling=True)"
         ) from None
-    probe = keras.Model(model.inputs, pooling.output[1])
+    # A single-input model is probed through its one input tensor (not a list
+    # of one), so that calling it with an array matches its input structure.
+    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+    probe = keras.Model(inputs, pooling.output[1])
     return np.asarray(probe.predict(sequences, batch_size=batch_size, verbose=0))
 
 

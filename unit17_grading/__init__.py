@@ -18,3 +18,13 @@ plugin); this package adds what a class-sized, hostile-safe run needs.
 
 Command line: ``python -m unit17_grading --help``.
 """
+
+import os as _os
+import sys as _sys
+
+# nbgrader starts the `alembic` command by name; with an environment that was
+# not activated (python run by its full path, as the Makefile and CI do) that
+# name is only found if the interpreter's own bin folder is on PATH.
+_bin = _os.path.dirname(_sys.executable)
+if _bin not in _os.environ.get("PATH", "").split(_os.pathsep):
+    _os.environ["PATH"] = _bin + _os.pathsep + _os.environ.get("PATH", "")

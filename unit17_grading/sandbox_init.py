@@ -74,6 +74,12 @@ def build_root(spec: dict) -> str:
     root = spec["root"]
     _run("mount", "--make-rprivate", "/")
     _run("mount", "-t", "tmpfs", "-o", "mode=755,size=16m,nosuid,nodev", "sandbox-root", root)
+    # The private /tmp comes first: a repository or virtual environment that
+    # lives under /tmp (a CI checkout, say) is then mirrored on top of it
+    # instead of being hidden by it.
+    os.makedirs(root + "/tmp", exist_ok=True)
+    _run("mount", "-t", "tmpfs", "-o", f"mode=1777,size={spec['tmp_mb']}m,nosuid,nodev",
+         "sandbox-tmp", root + "/tmp")
     for path in spec["readonly_paths"]:
         _mirror(path, root)
     os.makedirs(root + "/proc", exist_ok=True)
@@ -91,9 +97,6 @@ def build_root(spec: dict) -> str:
     for src, name in (("/proc/self/fd", "fd"), ("/proc/self/fd/0", "stdin"),
                       ("/proc/self/fd/1", "stdout"), ("/proc/self/fd/2", "stderr")):
         os.symlink(src, f"{dev}/{name}")
-    os.makedirs(root + "/tmp", exist_ok=True)
-    _run("mount", "-t", "tmpfs", "-o", f"mode=1777,size={spec['tmp_mb']}m,nosuid,nodev",
-         "sandbox-tmp", root + "/tmp")
     _bind(spec["scratch"], root + spec["scratch"], writable=True)
     # Make the skeleton itself read-only: the kernel can write only to the
     # scratch folder, /tmp and /dev/shm.
