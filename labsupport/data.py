@@ -22,7 +22,8 @@ anomaly_dataset        (n, 200, 10)                    (n, 200) 0/1 anomaly per 
 Temperatures are in °C here (the simulator works in K); pressures are absolute.
 ``Standardizer`` fits a per-feature mean and standard deviation on training
 data only. ``corrupt`` injects missing values, spikes, drift and stuck sensors
-with a known mask.
+with a known mask. ``step_changes`` turns readings into per-step changes in units of each
+sensor's typical step change (the input of the anomaly detectors in chapters 1 and 2).
 
 >>> from labsupport import data
 >>> quality = data.quality_dataset(n_batches=60, seed=1)
@@ -58,6 +59,7 @@ __all__ = [
     "Standardizer",
     "measure",
     "local_scale",
+    "step_changes",
     "quality_dataset",
     "phase_dataset",
     "forecast_dataset",
@@ -765,6 +767,37 @@ def local_scale(values) -> np.ndarray:
     flat = values.reshape(-1, values.shape[-1])
     spread = np.nanpercentile(flat, 99, axis=0) - np.nanpercentile(flat, 1, axis=0)
     return np.maximum(np.maximum(robust, 0.01 * spread), 1e-6)
+
+
+def step_changes(inputs, scale, *, clip: float = 20.0, divide_by: float = 5.0) -> np.ndarray:
+    """Each feature's change from the previous step, in units of its typical step change.
+
+    inputs: (n, T, F) readings in physical units (e.g. ``anomaly_dataset(...).inputs``).
+    scale:  (F,) each feature's typical step-to-step change, in the same units (e.g.
+            ``info["local_scale"]`` of the data set, or :func:`local_scale`).
+
+    Returns (n, T, F) float32, dimensionless: ``(inputs[:, t] - inputs[:, t-1]) / scale`` (0 at
+    t = 0, where there is no previous step), clipped to ±``clip`` and divided by ``divide_by``, so
+    the defaults give values in [-4, 4] with an ordinary step change of about ±0.2. A spike shows
+    as a large jump followed by one of the opposite sign, a stuck sensor as a run of zeros.
+
+    Raises ValueError if inputs is not a numeric 3-D array, scale does not have shape (F,) or is
+    not positive and finite, or clip / divide_by is not a positive number.
+    """
+    inputs = np.asarray(inputs)
+    if inputs.ndim != 3 or not np.issubdtype(inputs.dtype, np.number):
+        raise ValueError(f"inputs must be a numeric (n, T, F) array, got shape {inputs.shape} and dtype {inputs.dtype}")
+    scale = np.asarray(scale, dtype=np.float64)
+    if scale.shape != (inputs.shape[-1],):
+        raise ValueError(f"scale must have shape ({inputs.shape[-1]},), one value per feature, got {scale.shape}")
+    if not np.all(np.isfinite(scale) & (scale > 0)):
+        raise ValueError(f"scale must be positive and finite, got {scale}")
+    for name, value in (("clip", clip), ("divide_by", divide_by)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < np.inf:
+            raise ValueError(f"{name} must be a positive number, got {value!r}")
+    # difference in the readings' own precision, then divide by the float64 scale
+    changes = np.diff(inputs, axis=1, prepend=inputs[:, :1]) / scale
+    return (np.clip(changes, -clip, clip) / divide_by).astype(np.float32)
 
 
 def _check_kinds(kinds) -> tuple:

@@ -360,6 +360,54 @@ def test_anomaly_labels_need_context():
         data.anomaly_dataset(anomaly_rate=0.0)
 
 
+def test_step_changes_match_a_direct_computation():
+    rng = np.random.default_rng(3)
+    readings = (rng.normal(size=(2, 6, 3)) * [1.0, 10.0, 0.1]).astype(np.float32)
+    readings[0, 3, 1] += 400.0                                   # a jump far beyond the clip
+    scale = np.array([0.5, 2.0, 0.05])
+    changes = data.step_changes(readings, scale)
+    assert changes.shape == (2, 6, 3) and changes.dtype == np.float32
+    # element by element: 0 at the first step, then the difference over the scale, clipped to ±20, /5
+    expected = np.zeros((2, 6, 3))
+    for sample in range(2):
+        for step in range(1, 6):
+            for feature in range(3):
+                change = (float(readings[sample, step, feature]) - float(readings[sample, step - 1, feature]))
+                expected[sample, step, feature] = min(max(change / scale[feature], -20.0), 20.0) / 5.0
+    np.testing.assert_allclose(changes, expected, rtol=1e-5, atol=1e-6)
+    assert changes[0, 3, 1] == pytest.approx(4.0) and changes[0, 4, 1] == pytest.approx(-4.0)  # clipped both ways
+    unclipped = data.step_changes(readings, scale, clip=1e6, divide_by=1.0)
+    assert unclipped[0, 3, 1] == pytest.approx((readings[0, 3, 1] - readings[0, 2, 1]) / 2.0, rel=1e-5)
+
+
+def test_step_changes_show_spikes_and_stuck_sensors_in_the_anomaly_data():
+    dataset = data.anomaly_dataset(n_batches=40, n_steps=80, seed=2)
+    changes = data.step_changes(dataset.inputs, dataset.info["local_scale"])
+    codes = dataset.extras["kind_codes"]
+    spike_start = (codes == 2) & (np.roll(codes, 1, axis=1) != 2)
+    spike_start[:, 0] = False
+    ordinary = codes == 0
+    # a spike's first step jumps by several typical changes (> 0.8 after /5); ordinary steps are ~0.2
+    assert np.median(np.abs(changes[spike_start])) > 0.8 > np.median(np.abs(changes[ordinary])) * 3
+    stuck_inside = (codes == 4) & (np.roll(codes, 1, axis=1) == 4)
+    assert np.all(changes[stuck_inside] == 0)                   # a frozen sensor does not change
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, message",
+    [
+        ((np.zeros((4, 3)), np.ones(3)), {}, r"\(n, T, F\)"),
+        ((np.zeros((2, 4, 3)), np.ones(2)), {}, r"scale must have shape \(3,\)"),
+        ((np.zeros((2, 4, 3)), [1.0, 0.0, 1.0]), {}, "positive and finite"),
+        ((np.zeros((2, 4, 3)), np.ones(3)), dict(clip=0), "clip"),
+        ((np.zeros((2, 4, 3)), np.ones(3)), dict(divide_by=-5), "divide_by"),
+    ],
+)
+def test_step_changes_bad_arguments(args, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        data.step_changes(*args, **kwargs)
+
+
 # ----------------------------------------------------------------------------- errors for every generator
 @pytest.mark.parametrize(
     "generator, kwargs, message",
