@@ -1,4 +1,4 @@
-"""Drawn figures: reusable primitives for architecture diagrams and flowcharts, and chapter 1's two figures.
+"""Drawn figures: reusable primitives for architecture diagrams and flowcharts, and the book's drawn figures.
 
 Primitives, in data coordinates of any matplotlib Axes (one unit is about one
 box width):
@@ -16,7 +16,10 @@ Figures built from them:
 
 - :func:`bidirectional_architecture` the unrolled bidirectional RNN
   (inputs, forward row, backward row, merge, outputs);
-- :func:`decision_flowchart` when to use a unidirectional or a bidirectional RNN.
+- :func:`decision_flowchart` when to use a unidirectional or a bidirectional RNN;
+- :func:`draw_encoder_decoder` the unrolled encoder–decoder (Seq2Seq) on a
+  given Axes, with a fixed context vector or with attention, and
+  :func:`encoder_decoder_figure` both variants side by side (chapters 2 and 3).
 
 Chinese labels need the CJK font that :mod:`labsupport.plots` selects; every
 function here selects it. Mathtext (``$...$``) has no CJK glyphs, so a label
@@ -40,12 +43,17 @@ __all__ = [
     "finish",
     "bidirectional_architecture",
     "decision_flowchart",
+    "draw_encoder_decoder",
+    "encoder_decoder_figure",
 ]
 
 FORWARD_COLOR = "#cfe2f3"
 BACKWARD_COLOR = "#f9cb9c"
 MERGE_COLOR = "#d9ead3"
 DECISION_COLOR = "#fff2cc"
+# the encoder-decoder figures reuse the same palette
+_ENCODER_COLOR, _DECODER_COLOR, _CONTEXT_COLOR, _ATTENTION_COLOR = (FORWARD_COLOR, BACKWARD_COLOR, MERGE_COLOR,
+                                                                    DECISION_COLOR)
 
 #: How each Keras merge mode combines the two directions at step t (mathtext).
 MERGE_LABELS = {
@@ -78,6 +86,26 @@ def _point(name: str, value) -> tuple[float, float]:
         raise ValueError(f"{name} must be an (x, y) pair of numbers, got {value!r}") from None
 
 
+def _select_cjk_font() -> None:
+    from labsupport.plots import cjk_font_name
+
+    cjk_font_name()
+
+
+def _prepare_axes(ax, title: str) -> None:
+    _check_text("title", title)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title(title)
+
+
+def _check_count(name: str, value, minimum: int) -> int:
+    if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
+            or not minimum <= value <= _MAX_STEPS):
+        raise ValueError(f"{name} must be an integer between {minimum} and {_MAX_STEPS}, got {value!r}")
+    return int(value)
+
+
 def new_diagram(width: float, height: float, title: str):
     """A figure of ``width`` x ``height`` inches with one Axes for drawing.
 
@@ -87,15 +115,11 @@ def new_diagram(width: float, height: float, title: str):
     """
     import matplotlib.pyplot as plt
 
-    from labsupport.plots import cjk_font_name
-
-    cjk_font_name()
+    _select_cjk_font()
     width, height = _check_size("width", width), _check_size("height", height)
     _check_text("title", title)
     fig, ax = plt.subplots(figsize=(width, height), constrained_layout=True)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    ax.set_title(title)
+    _prepare_axes(ax, title)
     return fig, ax
 
 
@@ -198,12 +222,6 @@ def finish(ax, margin: float = 0.4) -> None:
     ax.set_ylim(y_low - margin, y_high + margin)
 
 
-def _check_steps(n_steps) -> int:
-    if isinstance(n_steps, bool) or not isinstance(n_steps, numbers.Integral) or not 2 <= n_steps <= _MAX_STEPS:
-        raise ValueError(f"n_steps must be an integer between 2 and {_MAX_STEPS}, got {n_steps!r}")
-    return int(n_steps)
-
-
 def bidirectional_architecture(n_steps: int = 4, merge_mode: str = "concat", title: str | None = None):
     """The unrolled bidirectional RNN as a figure.
 
@@ -218,7 +236,7 @@ def bidirectional_architecture(n_steps: int = 4, merge_mode: str = "concat", tit
     Returns the figure. Raises ``ValueError`` for ``n_steps`` outside 2..8
     or an unknown ``merge_mode``.
     """
-    n_steps = _check_steps(n_steps)
+    n_steps = _check_count("n_steps", n_steps, minimum=2)
     if merge_mode not in MERGE_LABELS:
         raise ValueError(f"merge_mode must be one of {tuple(MERGE_LABELS)}, got {merge_mode!r}")
     spacing, offset = 2.0, 0.3
@@ -285,4 +303,124 @@ def decision_flowchart(title: str | None = None):
           color="tab:red")
     ax.text(online[0], online[1] - 0.75, "未來還沒發生，不能用雙向", ha="center", va="top", fontsize=9, color="tab:red")
     finish(ax, margin=0.3)
+    return fig
+
+
+def draw_encoder_decoder(ax, n_inputs: int = 4, n_outputs: int = 3, attention: bool = False,
+                         title: str | None = None) -> dict:
+    """Draw an unrolled encoder–decoder (Seq2Seq) on ``ax``.
+
+    Rows from bottom to top: the encoder inputs x_1..x_n and, to their right,
+    the decoder inputs (``<start>`` and then the decoder's own previous
+    outputs, fed back along the dashed arrows); the encoder states h_i and
+    the decoder states s_j; with attention, one attention block per decoder
+    step; the outputs y_j.
+
+    Parameters
+    ----------
+    ax:
+        A matplotlib Axes (its axis lines are switched off, its aspect made equal).
+    n_inputs, n_outputs:
+        Encoder and decoder steps to draw (1–8 each).
+    attention:
+        False: the last encoder state is the context vector c that starts the
+        decoder. True: an attention block at every decoder step reads all
+        encoder states h_1..h_n and gives that step its own context c_t.
+    title:
+        Axes title (default: a Chinese title that says which variant).
+
+    Returns
+    -------
+    dict with lists of (x, y) box centres: ``"inputs"``, ``"encoder"``,
+    ``"decoder"``, ``"outputs"``, ``"decoder_inputs"`` and ``"context"``
+    (one entry without attention, one per decoder step with it).
+
+    Raises
+    ------
+    ValueError
+        If ``n_inputs`` or ``n_outputs`` is not an integer in 1..8, or the title is empty.
+    """
+    _select_cjk_font()
+    n_inputs = _check_count("n_inputs", n_inputs, minimum=1)
+    n_outputs = _check_count("n_outputs", n_outputs, minimum=1)
+    _prepare_axes(ax, title or ("Seq2Seq + 注意力：每個解碼步有自己的上下文 c_t" if attention
+                                else "編碼器-解碼器：整段輸入壓成一個上下文向量 c"))
+    spacing, width, height = 1.3, 0.8, 0.5
+    decoder_x0 = n_inputs * spacing + (0.9 if attention else 1.6)
+    y_input, y_state = 0.0, 1.5
+    y_attention = 2.75                     # attention row, between the decoder states and the outputs
+    y_output = 4.0 if attention else 3.0
+    row = dict(spacing=spacing, width=width, height=height)
+    inputs = time_step_row(ax, y_input, [f"$x_{{{i}}}$" for i in range(1, n_inputs + 1)], **row)
+    encoder = time_step_row(ax, y_state, [f"$h_{{{i}}}$" for i in range(1, n_inputs + 1)], color=_ENCODER_COLOR,
+                            **row)
+    # "<start>" is plain text and wider than the mathtext labels: one size smaller
+    decoder_inputs = [box(ax, (decoder_x0, y_input), "<start>", width=width, height=height, fontsize=8)]
+    if n_outputs > 1:
+        decoder_inputs += time_step_row(ax, y_input, [f"$y_{{{j}}}$" for j in range(1, n_outputs)],
+                                        x0=decoder_x0 + spacing, **row)
+    decoder = time_step_row(ax, y_state, [f"$s_{{{j}}}$" for j in range(1, n_outputs + 1)], x0=decoder_x0,
+                            color=_DECODER_COLOR, **row)
+    outputs = time_step_row(ax, y_output, [f"$y_{{{j}}}$" for j in range(1, n_outputs + 1)], x0=decoder_x0, **row)
+    for below, above in zip(inputs + decoder_inputs, encoder + decoder):
+        arrow(ax, below, above, gap=14)
+    connect_row(ax, encoder)
+    connect_row(ax, decoder)
+    for (x, _), next_input in zip(outputs[:-1], decoder_inputs[1:]):
+        # this step's output is fed back as the next step's input
+        arrow(ax, (x + width / 2, y_output - height / 2), (next_input[0] - width / 2, y_input + height / 2),
+              linestyle="--", color="tab:gray", gap=2)
+
+    context = []
+    if not attention:
+        context_x = (encoder[-1][0] + decoder[0][0]) / 2
+        context.append(box(ax, (context_x, y_output), "$c$", width=0.6, height=height, color=_CONTEXT_COLOR))
+        arrow(ax, encoder[-1], context[0], gap=14)
+        arrow(ax, context[0], decoder[0], gap=14)
+        for state, output in zip(decoder, outputs):
+            arrow(ax, state, output, gap=14)
+    else:
+        arrow(ax, encoder[-1], decoder[0], gap=14)  # the final encoder state still starts the decoder
+        for j, ((x, _), output) in enumerate(zip(decoder, outputs), start=1):
+            context.append(box(ax, (x, y_attention), "注意力", width=0.9, height=0.6, fontsize=8,
+                               color=_ATTENTION_COLOR))
+            arrow(ax, decoder[j - 1], context[-1], gap=14)
+            # the block's result is this step's own context c_j (mathtext: a label apart from the Chinese)
+            arrow(ax, context[-1], output, gap=14, label=f"$c_{{{j}}}$", label_offset=(0.22, 0.0))
+        # every decoder step's attention reads every encoder state: straight lines from the top of each
+        # state to the lower left of each block, clear of the labels
+        for state_x, _ in encoder:
+            for block_x, block_y in context:
+                arrow(ax, (state_x + 0.2, y_state + height / 2), (block_x - 0.25, block_y - 0.3), head=False,
+                      color="tab:orange", linewidth=0.5, gap=1)
+
+    label_y = -0.75
+    ax.text((inputs[0][0] + inputs[-1][0]) / 2, label_y, "編碼器 (encoder)", ha="center", fontsize=10,
+            color="tab:blue")
+    ax.text((decoder[0][0] + decoder[-1][0]) / 2, label_y, "解碼器 (decoder)", ha="center", fontsize=10,
+            color="tab:red")
+    ax.update_datalim([(inputs[0][0], label_y - 0.1)])
+    finish(ax, margin=0.35)
+    return {"inputs": inputs, "encoder": encoder, "decoder": decoder, "outputs": outputs,
+            "decoder_inputs": decoder_inputs, "context": context}
+
+
+def encoder_decoder_figure(n_inputs: int = 4, n_outputs: int = 3):
+    """Both encoder–decoder variants side by side: (a) fixed context vector, (b) with attention.
+
+    ``n_inputs`` and ``n_outputs`` are as in :func:`draw_encoder_decoder`
+    (1–8 each; ``ValueError`` otherwise). Returns the figure.
+    """
+    import matplotlib.pyplot as plt
+
+    _select_cjk_font()
+    n_inputs = _check_count("n_inputs", n_inputs, minimum=1)
+    n_outputs = _check_count("n_outputs", n_outputs, minimum=1)
+    # 13 inches hold 9 steps per panel; longer sequences get a wider figure at the same scale
+    width = 13.0 * max(1.0, (n_inputs + n_outputs) / 9)
+    fig, (ax_plain, ax_attention) = plt.subplots(1, 2, figsize=(width, 4.2), constrained_layout=True)
+    draw_encoder_decoder(ax_plain, n_inputs, n_outputs, attention=False, title="(a) 固定的上下文向量 c")
+    draw_encoder_decoder(ax_attention, n_inputs, n_outputs, attention=True,
+                         title="(b) 加上注意力：每一步有自己的上下文 c_t")
+    fig.suptitle("Seq2Seq 架構（展開在時間軸上；虛線：上一步的輸出餵回下一步）")
     return fig

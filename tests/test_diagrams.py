@@ -64,6 +64,51 @@ def test_decision_flowchart_renders_with_its_questions():
     plt.close(fig)
 
 
+@pytest.mark.parametrize("attention", [False, True])
+def test_encoder_decoder_draws_one_box_per_step_and_the_right_contexts(attention):
+    fig, ax = plt.subplots()
+    centres = diagrams.draw_encoder_decoder(ax, n_inputs=5, n_outputs=3, attention=attention)
+    assert len(centres["inputs"]) == len(centres["encoder"]) == 5
+    assert len(centres["decoder"]) == len(centres["outputs"]) == len(centres["decoder_inputs"]) == 3
+    # one shared context without attention, one per decoder step with it
+    assert len(centres["context"]) == (3 if attention else 1)
+    # the decoder sits to the right of the encoder, outputs above the decoder cells
+    assert min(x for x, _ in centres["decoder"]) > max(x for x, _ in centres["encoder"])
+    assert all(y_out > y_dec for (_, y_out), (_, y_dec) in zip(centres["outputs"], centres["decoder"]))
+    texts = [t.get_text() for t in ax.texts]
+    assert "<start>" in texts and ax.get_title()
+    assert [t for t in texts if t.startswith("$y_")] == ["$y_{1}$", "$y_{2}$"] + ["$y_{1}$", "$y_{2}$", "$y_{3}$"]
+    arrows = [p for p in ax.patches if type(p).__name__ == "FancyArrowPatch"]
+    dashed = [a for a in arrows if a.get_linestyle() == "--"]
+    assert len(dashed) == 2  # each output but the last is fed back as the next decoder input
+    if attention:
+        # every decoder step's attention reads every encoder state, and each step has its own c_j
+        assert sum(a.get_linewidth() == 0.5 for a in arrows) == 5 * 3
+        assert {"$c_{1}$", "$c_{2}$", "$c_{3}$", "注意力"} <= set(texts)
+    else:
+        assert "$c$" in texts and not any(a.get_linewidth() == 0.5 for a in arrows)
+    # every box lies inside the visible area
+    x_low, x_high = ax.get_xlim()
+    y_low, y_high = ax.get_ylim()
+    for x, y in sum(centres.values(), []):
+        assert x_low < x < x_high and y_low < y < y_high
+    fig.canvas.draw()  # a missing CJK glyph would raise (pytest turns the warning into an error)
+    plt.close(fig)
+
+
+def test_encoder_decoder_figure_has_both_variants_and_widens_for_long_sequences():
+    fig = diagrams.encoder_decoder_figure()
+    assert len(fig.axes) == 2 and fig._suptitle.get_text()
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["(a) 固定的上下文向量 c", "(b) 加上注意力：每一步有自己的上下文 c_t"]
+    assert fig.get_figwidth() == pytest.approx(13.0)
+    fig.canvas.draw()
+    plt.close(fig)
+    wide = diagrams.encoder_decoder_figure(n_inputs=8, n_outputs=7)
+    assert wide.get_figwidth() == pytest.approx(13.0 * 15 / 9)
+    plt.close(wide)
+
+
 def test_chinese_labels_use_the_cjk_font():
     fig = diagrams.decision_flowchart()
     family = plots.cjk_font_name()
@@ -80,6 +125,10 @@ def test_chinese_labels_use_the_cjk_font():
         (lambda: diagrams.bidirectional_architecture(merge_mode="weighted"), "merge_mode"),
         (lambda: diagrams.new_diagram(0, 3, "x"), "width"),
         (lambda: diagrams.new_diagram(3, 3, " "), "title"),
+        (lambda: diagrams.encoder_decoder_figure(n_inputs=0), "n_inputs must be an integer between 1 and 8"),
+        (lambda: diagrams.encoder_decoder_figure(n_outputs=9), "n_outputs must be an integer between 1 and 8"),
+        (lambda: diagrams.draw_encoder_decoder(plt.gca(), n_inputs=2.5), "between 1 and 8"),
+        (lambda: diagrams.draw_encoder_decoder(plt.gca(), n_outputs=True), "between 1 and 8"),
     ],
 )
 def test_bad_arguments_raise(call, message):
