@@ -117,17 +117,28 @@ def softmax(scores, temperature: float = 1.0, axis: int = -1, mask=None):
             raise ValueError(f"axis {axis} is out of range for scores of shape {scores.shape}")
         if mask is not None:
             mask = np.asarray(mask)
-            try:
-                np.broadcast_shapes(mask.shape, scores.shape)
-            except ValueError:
-                raise ValueError(
-                    f"mask of shape {mask.shape} cannot be broadcast to scores of shape {scores.shape}"
-                ) from None
+            _check_mask_broadcasts(mask.shape, scores.shape)
         return _numpy_softmax(scores, temperature, axis, mask)
     ndim = len(scores.shape)
     if not -ndim <= axis < ndim:
         raise ValueError(f"axis {axis} is out of range for scores of shape {tuple(scores.shape)}")
     return _backend_softmax(scores, temperature, axis, mask)
+
+
+def _check_mask_broadcasts(mask_shape, scores_shape, scores_layout: str = "") -> None:
+    """Raise ValueError unless a mask of ``mask_shape`` broadcasts to ``scores_shape``.
+
+    Unknown (None) dimensions of symbolic tensors are taken as 1, which broadcasts
+    to anything; ``scores_layout`` is appended to the message (e.g. " (..., n_queries, n_keys)").
+    """
+    mask_shape, scores_shape = tuple(mask_shape), tuple(scores_shape)
+    try:
+        np.broadcast_shapes(tuple(1 if d is None else d for d in mask_shape),
+                            tuple(1 if d is None else d for d in scores_shape))
+    except ValueError:
+        raise ValueError(
+            f"mask of shape {mask_shape} cannot be broadcast to scores of shape {scores_shape}{scores_layout}"
+        ) from None
 
 
 def _check_attention_shapes(q_shape, k_shape, v_shape) -> None:
@@ -207,13 +218,7 @@ def scaled_dot_product_attention(q, k, v, mask=None, temperature: float = 1.0):
             mask = np.asarray(mask)
             if single_query and mask.ndim == 1:
                 mask = mask[None, :]
-            try:
-                np.broadcast_shapes(mask.shape, scores.shape)
-            except ValueError:
-                raise ValueError(
-                    f"mask of shape {mask.shape} cannot be broadcast to the scores' shape "
-                    f"{scores.shape} (..., n_queries, n_keys)"
-                ) from None
+            _check_mask_broadcasts(mask.shape, scores.shape, " (..., n_queries, n_keys)")
         weights = _numpy_softmax(scores, temperature, -1, mask)  # (..., n_queries, n_keys)
         output = weights @ v  # (..., n_queries, d_v)
         if single_query:
@@ -235,16 +240,7 @@ def scaled_dot_product_attention(q, k, v, mask=None, temperature: float = 1.0):
         mask = ops.convert_to_tensor(mask)
         if single_query and len(mask.shape) == 1:
             mask = ops.expand_dims(mask, 0)
-        try:
-            np.broadcast_shapes(
-                tuple(1 if d is None else d for d in mask.shape),
-                tuple(1 if d is None else d for d in scores.shape),
-            )
-        except ValueError:
-            raise ValueError(
-                f"mask of shape {tuple(mask.shape)} cannot be broadcast to the scores' shape "
-                f"{tuple(scores.shape)} (..., n_queries, n_keys)"
-            ) from None
+        _check_mask_broadcasts(mask.shape, scores.shape, " (..., n_queries, n_keys)")
     weights = _backend_softmax(scores, temperature, -1, mask)  # (..., n_queries, n_keys)
     output = ops.matmul(weights, v)  # (..., n_queries, d_v)
     if single_query:

@@ -179,6 +179,27 @@ def _log_probs(result, n: int, vocab=None) -> tuple[np.ndarray, object]:
 # ----------------------------------------------------------------------------
 # Decoders
 # ----------------------------------------------------------------------------
+def _decode_one_token_at_a_time(step_fn, state, start_token, end_token, max_len, choose):
+    """Feed ``start_token``, then each chosen token, for at most ``max_len`` steps (one source).
+
+    ``choose`` maps the step's (vocab,) log-probabilities to the next token id. Returns the
+    tokens (int64, ending with ``end_token`` if it was chosen) and the sum of the model's
+    log-probabilities of them.
+    """
+    previous = np.array([start_token], dtype=np.int64)
+    tokens: list[int] = []
+    total = 0.0
+    for _ in range(max_len):
+        log_probs, state = _log_probs(step_fn(previous, state), 1)
+        token = choose(log_probs[0])
+        total += float(log_probs[0, token])
+        tokens.append(token)
+        if token == end_token:
+            break
+        previous = np.array([token], dtype=np.int64)
+    return np.array(tokens, dtype=np.int64), total
+
+
 def greedy_decode(step_fn, state, start_token: int, end_token, max_len: int):
     """Take the most probable next token at every step.
 
@@ -206,18 +227,8 @@ def greedy_decode(step_fn, state, start_token: int, end_token, max_len: int):
         For bad arguments, or a ``step_fn`` whose output has the wrong shape.
     """
     start_token, end_token, max_len = _check_common(step_fn, state, start_token, end_token, max_len)
-    previous = np.array([start_token], dtype=np.int64)
-    tokens: list[int] = []
-    total = 0.0
-    for _ in range(max_len):
-        log_probs, state = _log_probs(step_fn(previous, state), 1)
-        token = int(np.argmax(log_probs[0]))
-        total += float(log_probs[0, token])
-        tokens.append(token)
-        if token == end_token:
-            break
-        previous = np.array([token], dtype=np.int64)
-    return np.array(tokens, dtype=np.int64), total
+    return _decode_one_token_at_a_time(step_fn, state, start_token, end_token, max_len,
+                                       lambda log_probs: int(np.argmax(log_probs)))
 
 
 def _score(log_prob: float, length: int, length_penalty: float) -> float:
@@ -361,20 +372,13 @@ def sample_decode(step_fn, state, start_token: int, end_token, max_len: int, tem
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
         raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
     rng = np.random.default_rng(seed)
-    previous = np.array([start_token], dtype=np.int64)
-    tokens: list[int] = []
-    total = 0.0
-    for _ in range(max_len):
-        log_probs, state = _log_probs(step_fn(previous, state), 1)
-        mask = np.isfinite(log_probs[0])
-        probs = softmax(np.where(mask, log_probs[0], 0.0), temperature=temperature, mask=mask)  # (vocab,)
+
+    def draw(log_probs):
+        mask = np.isfinite(log_probs)
+        probs = softmax(np.where(mask, log_probs, 0.0), temperature=temperature, mask=mask)  # (vocab,)
         cumulative = np.cumsum(probs)
         token = int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
         # Rounding can land past the last token with probability > 0; step back to it.
-        token = min(token, int(np.flatnonzero(probs > 0)[-1]))
-        total += float(log_probs[0, token])
-        tokens.append(token)
-        if token == end_token:
-            break
-        previous = np.array([token], dtype=np.int64)
-    return np.array(tokens, dtype=np.int64), total
+        return min(token, int(np.flatnonzero(probs > 0)[-1]))
+
+    return _decode_one_token_at_a_time(step_fn, state, start_token, end_token, max_len, draw)

@@ -163,6 +163,27 @@ def _recurrent_block(x, cell, units, bidirectional, merge_mode, return_sequences
     return outputs
 
 
+def _recurrent_stack(x, cell, units, layers, bidirectional, merge_mode, dropout, seed, top_returns_sequences):
+    """``layers`` recurrent blocks ``rnn_1..rnn_L`` on x (batch, T, d), each followed by ``dropout_i``
+    when ``dropout`` > 0. Every layer but the top returns sequences; the top one does when
+    ``top_returns_sequences``. Layer i draws its seeds from seed + 10·i (+7 for its dropout)."""
+    for i in range(layers):
+        return_sequences = i < layers - 1 or top_returns_sequences
+        x = _recurrent_block(x, cell, units, bidirectional, merge_mode, return_sequences, _derived(seed, 10 * i),
+                             f"rnn_{i + 1}")
+        if dropout:
+            x = keras.layers.Dropout(dropout, seed=_derived(seed, 10 * i + 7), name=f"dropout_{i + 1}")(x)
+    return x
+
+
+def _softmax_head(x, n_classes, seed, name):
+    """``Dense(n_classes, softmax)`` named ``name`` on the last axis of x, seeded with seed + 2000."""
+    return keras.layers.Dense(
+        n_classes, activation="softmax", kernel_initializer=keras.initializers.GlorotUniform(seed=_derived(seed, 2000)),
+        name=name,
+    )(x)
+
+
 def _sequence_input(n_features, timesteps, masking, mask_value):
     inputs = keras.Input(shape=(timesteps, n_features), name="sequence")  # (batch, T, n_features)
     x = keras.layers.Masking(mask_value=mask_value, name="masking")(inputs) if masking else inputs
@@ -228,17 +249,11 @@ def rnn_classifier(
         n_features, n_classes, cell, units, layers, merge_mode, dropout, timesteps, seed, allow_none_merge=False
     )
     inputs, x = _sequence_input(n_features, timesteps, masking, mask_value)
-    for i in range(layers):
-        top = i == layers - 1
-        return_sequences = not top or attention_pooling
-        x = _recurrent_block(x, cell, units, bidirectional, merge_mode, return_sequences, _derived(seed, 10 * i), f"rnn_{i + 1}")
-        if dropout:
-            x = keras.layers.Dropout(dropout, seed=_derived(seed, 10 * i + 7), name=f"dropout_{i + 1}")(x)
+    x = _recurrent_stack(x, cell, units, layers, bidirectional, merge_mode, dropout, seed,
+                         top_returns_sequences=attention_pooling)
     if attention_pooling:
         x, _ = AttentionPooling(seed=_derived(seed, 1000), name="attention_pooling")(x)  # (batch, width)
-    outputs = keras.layers.Dense(
-        n_classes, activation="softmax", kernel_initializer=keras.initializers.GlorotUniform(seed=_derived(seed, 2000)), name="class_probabilities"
-    )(x)  # (batch, n_classes)
+    outputs = _softmax_head(x, n_classes, seed, "class_probabilities")  # (batch, n_classes)
     return keras.Model(inputs, outputs, name=name)
 
 
@@ -274,13 +289,8 @@ def sequence_labeler(
         n_features, n_classes, cell, units, layers, merge_mode, dropout, timesteps, seed, allow_none_merge=False
     )
     inputs, x = _sequence_input(n_features, timesteps, masking, mask_value)
-    for i in range(layers):
-        x = _recurrent_block(x, cell, units, bidirectional, merge_mode, True, _derived(seed, 10 * i), f"rnn_{i + 1}")
-        if dropout:
-            x = keras.layers.Dropout(dropout, seed=_derived(seed, 10 * i + 7), name=f"dropout_{i + 1}")(x)
-    outputs = keras.layers.Dense(
-        n_classes, activation="softmax", kernel_initializer=keras.initializers.GlorotUniform(seed=_derived(seed, 2000)), name="step_probabilities"
-    )(x)  # (batch, T, n_classes)
+    x = _recurrent_stack(x, cell, units, layers, bidirectional, merge_mode, dropout, seed, top_returns_sequences=True)
+    outputs = _softmax_head(x, n_classes, seed, "step_probabilities")  # (batch, T, n_classes)
     return keras.Model(inputs, outputs, name=name)
 
 

@@ -14,6 +14,7 @@ typeset by MathJax from a CDN: printed offline they appear as TeX source.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
@@ -34,8 +35,10 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 
 
 def find_chromium() -> str | None:
+    """The Chromium to drive: $CHROMIUM_PATH, else the first of chromium, chromium-browser and
+    google-chrome on PATH, else /usr/bin/chromium; None when there is none."""
     for candidate in (os.environ.get("CHROMIUM_PATH"), shutil.which("chromium"),
-                      shutil.which("chromium-browser"), shutil.which("google-chrome")):
+                      shutil.which("chromium-browser"), shutil.which("google-chrome"), "/usr/bin/chromium"):
         if candidate and Path(candidate).is_file():
             return candidate
     return None
@@ -44,6 +47,23 @@ def find_chromium() -> str | None:
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
+
+
+@contextlib.contextmanager
+def serve(directory: Path):
+    """Serve ``directory`` over HTTP on 127.0.0.1 (a free port) from a background thread.
+
+    Yields the base URL (``http://127.0.0.1:<port>``, no trailing slash); the server
+    stops when the ``with`` block ends. Requests are not logged.
+    """
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                            functools.partial(_QuietHandler, directory=str(directory)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
 
 
 def single_page(site: Path = SINGLE) -> Path:
@@ -71,30 +91,23 @@ def print_pdf(site: Path = SINGLE, target: Path = PDF) -> Path:
     executable = find_chromium()
     if executable is None:
         raise RuntimeError("no Chromium found: install Debian's chromium (make sysdeps) or set CHROMIUM_PATH")
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                            functools.partial(_QuietHandler, directory=str(site)))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{httpd.server_address[1]}/{single_page(site).name}"
+    page_name = single_page(site).name
     target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-            page = browser.new_page()
-            page.goto(url, wait_until="load", timeout=180_000)
-            # Wait for MathJax where it could be loaded (a machine with internet).
-            page.evaluate("""async () => {
-                if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
-                    await Promise.race([MathJax.startup.promise, new Promise(r => setTimeout(r, 20000))]);
-                }
-                document.querySelectorAll("details").forEach(d => { d.open = true; });
-            }""")
-            page.emulate_media(media="print")
-            page.pdf(path=str(target), format="A4", print_background=True, outline=True,
-                     margin={"top": "15mm", "bottom": "15mm", "left": "12mm", "right": "12mm"})
-            browser.close()
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with serve(site) as base_url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(f"{base_url}/{page_name}", wait_until="load", timeout=180_000)
+        # Wait for MathJax where it could be loaded (a machine with internet).
+        page.evaluate("""async () => {
+            if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+                await Promise.race([MathJax.startup.promise, new Promise(r => setTimeout(r, 20000))]);
+            }
+            document.querySelectorAll("details").forEach(d => { d.open = true; });
+        }""")
+        page.emulate_media(media="print")
+        page.pdf(path=str(target), format="A4", print_background=True, outline=True,
+                 margin={"top": "15mm", "bottom": "15mm", "left": "12mm", "right": "12mm"})
+        browser.close()
     return target
 
 

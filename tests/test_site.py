@@ -15,14 +15,11 @@ from __future__ import annotations
 
 import functools
 import html
-import http.server
 import importlib.util
 import json
 import os
 import re
-import shutil
 import sys
-import threading
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -35,6 +32,7 @@ SCREENSHOTS = ROOT / "_build" / "screenshots"
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import make_notebooks  # noqa: E402
+import print_book  # noqa: E402
 
 TOC_PAGES = make_notebooks.toc_docnames(make_notebooks.load_yaml(ROOT / "_toc.yml"))
 CONFIG = make_notebooks.load_yaml(ROOT / "_config.yml")
@@ -331,34 +329,17 @@ def test_no_page_loads_widget_javascript_or_shows_a_widget_view():
 # browser
 
 
-def _find_chromium() -> str | None:
-    for candidate in (os.environ.get("CHROMIUM_PATH"), shutil.which("chromium"),
-                      shutil.which("chromium-browser"), shutil.which("google-chrome"), "/usr/bin/chromium"):
-        if candidate and Path(candidate).is_file():
-            return candidate
-    return None
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="module")
 def server():
     require_site()
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(SITE)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with print_book.serve(SITE) as base_url:
+        yield base_url
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    executable = _find_chromium()
+    executable = print_book.find_chromium()
     with sync_api.sync_playwright() as playwright:
         if executable is None:
             bundled = Path(playwright.chromium.executable_path)
@@ -370,8 +351,7 @@ def browser(tmp_path_factory):
             str(tmp_path_factory.mktemp("chromium-profile")),  # fresh user-data-dir
             executable_path=executable,
             headless=True,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            args=print_book.CHROMIUM_ARGS,
             viewport={"width": 1280, "height": 900},
         )
         yield context

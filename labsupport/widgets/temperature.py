@@ -121,6 +121,16 @@ def temperature_table(scores, values, temperatures):
     return pd.DataFrame(rows)
 
 
+def _labels(scores: np.ndarray, key_labels, query_labels):
+    """(n_keys, n_queries, key labels, query labels) for (n_keys,) or (n_queries, n_keys) scores;
+    labels default to k1, k2, ... and q1, q2, ..."""
+    n_keys = scores.shape[-1]
+    n_queries = 1 if scores.ndim == 1 else scores.shape[0]
+    key_labels = list(key_labels) if key_labels is not None else [f"k{i + 1}" for i in range(n_keys)]
+    query_labels = list(query_labels) if query_labels is not None else [f"q{i + 1}" for i in range(n_queries)]
+    return n_keys, n_queries, key_labels, query_labels
+
+
 def _draw_panel(ax, result, key_labels, query_labels):
     weights = np.atleast_2d(result["weights"])
     n_queries, n_keys = weights.shape
@@ -163,10 +173,7 @@ def static_temperature_figure(
 
     cjk_font_name()
     scores = np.asarray(scores, dtype=np.float64)
-    n_keys = scores.shape[-1]
-    n_queries = 1 if scores.ndim == 1 else scores.shape[0]
-    key_labels = list(key_labels) if key_labels is not None else [f"k{i + 1}" for i in range(n_keys)]
-    query_labels = list(query_labels) if query_labels is not None else [f"q{i + 1}" for i in range(n_queries)]
+    n_keys, n_queries, key_labels, query_labels = _labels(scores, key_labels, query_labels)
     fig, axes = plt.subplots(1, len(temperatures) + 1, figsize=(2.6 * (len(temperatures) + 1), 3.4),
                              constrained_layout=True)
     for ax, temperature in zip(axes[:-1], temperatures):
@@ -205,10 +212,7 @@ def live_temperature_explorer(scores, values, *, key_labels=None, query_labels=N
     cjk_font_name()
     scores = np.asarray(scores, dtype=np.float64)
     compute_temperature_attention(scores, values, temperature)  # validate once, before any widget exists
-    n_keys = scores.shape[-1]
-    n_queries = 1 if scores.ndim == 1 else scores.shape[0]
-    key_labels = list(key_labels) if key_labels is not None else [f"k{i + 1}" for i in range(n_keys)]
-    query_labels = list(query_labels) if query_labels is not None else [f"q{i + 1}" for i in range(n_queries)]
+    n_keys, n_queries, key_labels, query_labels = _labels(scores, key_labels, query_labels)
 
     def redraw(temperature):
         fig, ax = plt.subplots(figsize=(5, 3.2), constrained_layout=True)
