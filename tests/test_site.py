@@ -6,8 +6,8 @@ Reads the book that ``make book`` built into ``_build/html`` (``make test`` runs
 The static checks parse the HTML files. The ``browser`` tests serve
 ``_build/html`` on 127.0.0.1 and open every page of ``_toc.yml`` in headless
 Chromium (Debian's ``chromium`` through Playwright); they skip, saying why,
-only when no Chromium can be found. Requests to other hosts (MathJax and the
-fonts of the CDN) are aborted on purpose: the test machine has no internet and
+only when no Chromium can be found. Requests to other hosts (a CDN's fonts or
+scripts) are aborted on purpose: the test machine has no internet and
 the published site's own files must work without them, so a missing CDN asset
 never fails a test; errors from the site's own files always do.
 """
@@ -416,20 +416,23 @@ def test_page_in_browser(browser, server, docname):
         noise = [(pattern, text[:120]) for text in outputs for pattern in OUTPUT_NOISE if pattern in text]
         assert noise == [], f"{docname}: traceback or TensorFlow log in a cell output"
 
-        # Math: MathJax comes from a CDN. Where it loaded (a machine with internet)
-        # every formula must be typeset; offline the TeX source must still sit in
-        # the container MathJax typesets (span.math / div.math with \( \) or \[ \]).
-        math = page.evaluate("""() => ({
-            mathjax: typeof window.MathJax === "object" && typeof window.MathJax.typesetPromise === "function",
-            containers: Array.from(document.querySelectorAll("span.math, div.math")).map(e => e.textContent),
-            typeset: document.querySelectorAll("mjx-container").length,
-        })""")
-        if math["mathjax"]:
-            assert math["typeset"] >= len(math["containers"]), f"{docname}: math not typeset"
-        else:
-            bad = [text for text in math["containers"]
-                   if not re.search(r"\\\(.+\\\)|\\\[.+\\\]", text, re.S)]
-            assert bad == [], f"{docname}: math containers without TeX source"
+        # Math: MathJax is served from the book itself (_ext/mathjax_local.py),
+        # so every formula must be typeset, offline too.
+        math = page.evaluate("""async () => {
+            const containers = document.querySelectorAll("span.math, div.math").length;
+            if (typeof window.MathJax !== "object") return {mathjax: false, containers};
+            if (window.MathJax.startup && window.MathJax.startup.promise) await window.MathJax.startup.promise;
+            return {
+                mathjax: typeof window.MathJax.typesetPromise === "function",
+                containers,
+                typeset: document.querySelectorAll("mjx-container").length,
+                errors: document.querySelectorAll("mjx-merror").length,
+            };
+        }""")
+        if math["containers"]:
+            assert math["mathjax"], f"{docname}: MathJax did not load from _static/mathjax"
+            assert math["typeset"] >= math["containers"], f"{docname}: math not typeset"
+            assert math["errors"] == 0, f"{docname}: MathJax reported TeX errors"
 
         title = page.locator("article h1").first.inner_text()
         assert title.strip(), f"{docname}: no title"
