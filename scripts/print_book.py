@@ -10,7 +10,7 @@
 Jupyter Book's own routes need what this machine does not have: ``--builder
 pdflatex`` a TeX Live installation with CJK fonts (xeCJK), ``--builder
 pdfhtml`` pyppeteer, which downloads its own Chromium at run time. Formulas are
-typeset by MathJax from a CDN: printed offline they appear as TeX source.
+typeset by the book's own copy of MathJax (``_static/mathjax``) before printing.
 """
 from __future__ import annotations
 
@@ -97,7 +97,7 @@ def print_pdf(site: Path = SINGLE, target: Path = PDF) -> Path:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         page = browser.new_page()
         page.goto(f"{base_url}/{page_name}", wait_until="load", timeout=180_000)
-        # Wait for MathJax where it could be loaded (a machine with internet).
+        # Wait for MathJax (served from the book's _static) to typeset every formula.
         page.evaluate("""async () => {
             if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
                 await Promise.race([MathJax.startup.promise, new Promise(r => setTimeout(r, 20000))]);
