@@ -25,7 +25,8 @@ import dataclasses
 import keras
 import numpy as np
 
-from labsupport.positional import _check_positive_int, sinusoidal_encoding
+from labsupport.checks import check_int
+from labsupport.positional import sinusoidal_encoding
 
 __all__ = [
     "PHASE_NAMES",
@@ -88,8 +89,8 @@ def batch_temperature_records(
         For a non-positive size, ``minutes_per_step <= 0``, negative standard
         deviations or ``correlation`` outside [0, 1).
     """
-    n_batches = _check_positive_int("n_batches", n_batches)
-    length = _check_positive_int("length", length)
+    n_batches = check_int("n_batches", n_batches)
+    length = check_int("length", length)
     if not minutes_per_step > 0:
         raise ValueError(f"minutes_per_step must be positive, got {minutes_per_step!r}")
     if setpoint_std < 0 or disturbance_std < 0:
@@ -150,10 +151,10 @@ def reconstruction_model(
     ValueError
         For a size that is not a positive integer or an odd ``position_dim``.
     """
-    length = _check_positive_int("length", length)
-    units = _check_positive_int("units", units)
-    position_dim = _check_positive_int("position_dim", position_dim)
-    hidden_units = _check_positive_int("hidden_units", hidden_units)
+    length = check_int("length", length)
+    units = check_int("units", units)
+    position_dim = check_int("position_dim", position_dim)
+    hidden_units = check_int("hidden_units", hidden_units)
     if position_dim % 2:
         raise ValueError(f"position_dim must be even, got {position_dim}")
     layers = keras.layers

@@ -19,13 +19,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from labsupport.checks import check_int
+
 __all__ = ["fit_and_score", "compare_models", "summarize"]
-
-
-def _positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    return int(value)
 
 
 def _accuracy(probabilities: np.ndarray, targets: np.ndarray) -> float:
@@ -53,7 +49,7 @@ def fit_and_score(model, train_inputs, train_targets, test_inputs, test_targets,
     """
     import keras
 
-    epochs, batch_size = _positive_int("epochs", epochs), _positive_int("batch_size", batch_size)
+    epochs, batch_size = check_int("epochs", epochs), check_int("batch_size", batch_size)
     if isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real) or not learning_rate > 0:
         raise ValueError(f"learning_rate must be a number > 0, got {learning_rate!r}")
     train_targets, test_targets = np.asarray(train_targets), np.asarray(test_targets)

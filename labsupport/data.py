@@ -40,6 +40,7 @@ import numbers
 import numpy as np
 
 from labsupport import reactor
+from labsupport.checks import check_int, check_seed
 from labsupport.reactor import PHASE_KEYS, BatchConditions, simulate, standard_recipe
 
 __all__ = [
@@ -128,20 +129,6 @@ _LICENCE = "data: CC BY-NC-SA 4.0; generating code: MIT"
 
 
 # ----------------------------------------------------------------------------- checks
-def _check_int(name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r} ({type(value).__name__})")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
-    return int(value)
-
-
-def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    return int(seed)
-
-
 def _check_fraction(name: str, value, low: float = 0.0, high: float = 1.0) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (low <= value <= high):
         raise ValueError(f"{name} must be a number in [{low}, {high}], got {value!r}")
@@ -214,7 +201,7 @@ class SequenceDataset:
         Raises ValueError if a fraction is not positive, they do not sum to 1, or
         there are fewer samples than parts.
         """
-        seed = _check_seed(seed)
+        seed = check_seed(seed)
         fractions = tuple(fractions)
         if len(fractions) < 2 or any(
             isinstance(f, bool) or not isinstance(f, numbers.Real) or not f > 0 for f in fractions
@@ -420,9 +407,9 @@ def quality_dataset(n_batches: int = 600, n_steps: int = 100, seed: int = 0) -> 
 
     Raises ValueError for sizes that are not positive integers (n_steps >= 20) or a bad seed.
     """
-    n_batches = _check_int("n_batches", n_batches)
-    n_steps = _check_int("n_steps", n_steps, minimum=20)
-    seed = _check_seed(seed)
+    n_batches = check_int("n_batches", n_batches)
+    n_steps = check_int("n_steps", n_steps, minimum=20)
+    seed = check_seed(seed)
     rng = np.random.default_rng([seed, 1])
     feed_ratio = rng.uniform(0.89, 1.12, n_batches)
     conditions, recipe, _ = _standard_batches(n_batches, rng, feed_ratio=feed_ratio)
@@ -522,12 +509,12 @@ def phase_dataset(
     valid names), non-integer or non-positive sizes, max_len < min_len, min_len < 3 steps per
     phase, or n_features outside 1..10.
     """
-    n_batches = _check_int("n_batches", n_batches)
+    n_batches = check_int("n_batches", n_batches)
     phases = _check_phases(phases)
-    min_len = _check_int("min_len", min_len)
-    max_len = _check_int("max_len", max_len)
-    n_features = _check_int("n_features", n_features)
-    seed = _check_seed(seed)
+    min_len = check_int("min_len", min_len)
+    max_len = check_int("max_len", max_len)
+    n_features = check_int("n_features", n_features)
+    seed = check_seed(seed)
     if max_len < min_len:
         raise ValueError(f"max_len ({max_len}) must be >= min_len ({min_len})")
     if min_len < 3 * len(phases):
@@ -639,10 +626,10 @@ def forecast_dataset(n_samples: int = 2000, past: int = 24, horizon: int = 12, s
 
     Raises ValueError for sizes that are not positive integers or a bad seed.
     """
-    n_samples = _check_int("n_samples", n_samples)
-    past = _check_int("past", past)
-    horizon = _check_int("horizon", horizon)
-    seed = _check_seed(seed)
+    n_samples = check_int("n_samples", n_samples)
+    past = check_int("past", past)
+    horizon = check_int("horizon", horizon)
+    seed = check_seed(seed)
     minutes_per_step = 2.0
     window = past + horizon
     rng = np.random.default_rng([seed, 3])
@@ -701,10 +688,10 @@ def conversion_dataset(n_batches: int = 400, in_len: int = 100, out_len: int = 8
 
     Raises ValueError for lengths < 2, sizes that are not positive integers or a bad seed.
     """
-    n_batches = _check_int("n_batches", n_batches)
-    in_len = _check_int("in_len", in_len, minimum=2)
-    out_len = _check_int("out_len", out_len, minimum=2)
-    seed = _check_seed(seed)
+    n_batches = check_int("n_batches", n_batches)
+    in_len = check_int("in_len", in_len, minimum=2)
+    out_len = check_int("out_len", out_len, minimum=2)
+    seed = check_seed(seed)
     rng = np.random.default_rng([seed, 4])
     feed_ratio = rng.uniform(0.89, 1.12, n_batches)
     conditions, recipe, _ = _standard_batches(n_batches, rng, feed_ratio=feed_ratio)
@@ -877,7 +864,7 @@ def corrupt(values, kinds=FAULT_KINDS, rate: float = 0.05, seed: int = 0, *, sca
     kinds = _check_kinds(kinds)
     if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0 < rate <= 0.5:
         raise ValueError(f"rate must be a number in (0, 0.5], got {rate!r}")
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     scale = local_scale(values) if scale is None else np.asarray(scale, dtype=np.float64)
     if scale.shape != (values.shape[-1],):
         raise ValueError(f"scale must have shape ({values.shape[-1]},), got {scale.shape}")
@@ -931,9 +918,9 @@ def repair_dataset(n_batches: int = 400, n_steps: int = 100, seed: int = 0, kind
     Raises ValueError for sizes that are not positive integers (n_steps >= 20), unknown kinds, a
     rate outside (0, 0.5] or a bad seed.
     """
-    n_batches = _check_int("n_batches", n_batches)
-    n_steps = _check_int("n_steps", n_steps, minimum=20)
-    seed = _check_seed(seed)
+    n_batches = check_int("n_batches", n_batches)
+    n_steps = check_int("n_steps", n_steps, minimum=20)
+    seed = check_seed(seed)
     kinds = _check_kinds(kinds)
     rng = np.random.default_rng([seed, 6])
     conditions, recipe, _ = _standard_batches(n_batches, rng)
@@ -1036,10 +1023,10 @@ def endtime_dataset(n_batches: int = 600, n_steps: int = 50, n_features: int = 1
     starts at minute 52), n_features outside 1..10, endpoint_conversion outside [0.5, 0.99] or a
     bad seed.
     """
-    n_batches = _check_int("n_batches", n_batches)
-    n_steps = _check_int("n_steps", n_steps)
-    n_features = _check_int("n_features", n_features)
-    seed = _check_seed(seed)
+    n_batches = check_int("n_batches", n_batches)
+    n_steps = check_int("n_steps", n_steps)
+    n_features = check_int("n_features", n_features)
+    seed = check_seed(seed)
     endpoint_conversion = _check_fraction("endpoint_conversion", endpoint_conversion, 0.5, 0.99)
     if n_steps > 50:
         raise ValueError(f"n_steps must be at most 50 (one step = 1 min; the heat-up starts at minute 52), got {n_steps}")
@@ -1126,10 +1113,10 @@ def anomaly_dataset(n_batches: int = 400, n_steps: int = 200, n_features: int = 
     Raises ValueError for sizes that are not positive integers (n_steps >= 40), n_features outside
     1..10, anomaly_rate outside (0, 0.3] or a bad seed.
     """
-    n_batches = _check_int("n_batches", n_batches)
-    n_steps = _check_int("n_steps", n_steps, minimum=40)
-    n_features = _check_int("n_features", n_features)
-    seed = _check_seed(seed)
+    n_batches = check_int("n_batches", n_batches)
+    n_steps = check_int("n_steps", n_steps, minimum=40)
+    n_features = check_int("n_features", n_features)
+    seed = check_seed(seed)
     if n_features > len(PROCESS_FEATURES):
         raise ValueError(f"n_features must be between 1 and {len(PROCESS_FEATURES)}, got {n_features}")
     if isinstance(anomaly_rate, bool) or not isinstance(anomaly_rate, numbers.Real) or not 0 < anomaly_rate <= 0.3:

@@ -30,6 +30,7 @@ from collections.abc import Callable
 import numpy as np
 
 from labsupport.attention import check_temperature, softmax
+from labsupport.checks import check_int, check_seed
 
 __all__ = [
     "Hypothesis",
@@ -133,12 +134,6 @@ def gather_state(state, indices):
 # ----------------------------------------------------------------------------
 # Argument checks
 # ----------------------------------------------------------------------------
-def _check_int(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def _check_token(value, name: str, allow_none: bool = False):
     if value is None and allow_none:
         return None
@@ -153,7 +148,7 @@ def _check_common(step_fn, state, start_token, end_token, max_len):
         raise ValueError(f"step_fn must be callable as step_fn(tokens, state) -> (log_probs, new_state), got {step_fn!r}")
     start_token = _check_token(start_token, "start_token")
     end_token = _check_token(end_token, "end_token", allow_none=True)
-    max_len = _check_int(max_len, "max_len", 1)
+    max_len = check_int("max_len", max_len)
     dims = _leading_dims(state)
     if dims - {1}:
         raise ValueError(
@@ -293,7 +288,7 @@ def beam_search(
         wrong shape.
     """
     start_token, end_token, max_len = _check_common(step_fn, state, start_token, end_token, max_len)
-    beam_width = _check_int(beam_width, "beam_width", 1)
+    beam_width = check_int("beam_width", beam_width)
     if isinstance(length_penalty, bool) or not isinstance(length_penalty, numbers.Real) or not math.isfinite(length_penalty) or length_penalty < 0:
         raise ValueError(f"length_penalty must be a finite number >= 0, got {length_penalty!r}")
     length_penalty = float(length_penalty)
@@ -369,9 +364,7 @@ def sample_decode(step_fn, state, start_token: int, end_token, max_len: int, tem
     """
     start_token, end_token, max_len = _check_common(step_fn, state, start_token, end_token, max_len)
     temperature = check_temperature(temperature)
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
-        raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed, allow_none=True))
 
     def draw(log_probs):
         mask = np.isfinite(log_probs)

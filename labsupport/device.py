@@ -17,6 +17,8 @@ import warnings
 
 import numpy as np
 
+from labsupport.checks import check_seed
+
 __all__ = ["DeviceInfo", "setup"]
 
 
@@ -142,9 +144,7 @@ def setup(
     ValueError
         If ``seed`` is not a non-negative integer.
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    seed = int(seed)
+    seed = check_seed(seed)
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     os.environ["PYTHONHASHSEED"] = str(seed)
     _quiet_tensorflow()

@@ -32,6 +32,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from labsupport.checks import check_int, check_seed
 from labsupport.layers import LUONG_SCORES, AttentionPooling, BahdanauAttention, LuongAttention, WeightedMerge, to_numpy
 
 __all__ = [
@@ -64,20 +65,6 @@ _CELL_CLASSES = {"lstm": keras.layers.LSTMCell, "gru": keras.layers.GRUCell}
 # ----------------------------------------------------------------------------
 # Argument checks
 # ----------------------------------------------------------------------------
-def _positive_int(value, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _optional_seed(seed):
-    if seed is None:
-        return None
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
-    return int(seed)
-
-
 def _derived(seed, offset: int):
     return None if seed is None else seed + offset
 
@@ -109,7 +96,7 @@ def _check_dropout(dropout) -> float:
 def _check_timesteps(timesteps):
     if timesteps is None:
         return None
-    return _positive_int(timesteps, "timesteps")
+    return check_int("timesteps", timesteps)
 
 
 # ----------------------------------------------------------------------------
@@ -133,8 +120,8 @@ def recurrent_layer(
     Raises ``ValueError`` for an unknown ``cell`` or ``units < 1``.
     """
     _check_cell(cell)
-    units = _positive_int(units, "units")
-    seed = _optional_seed(seed)
+    units = check_int("units", units)
+    seed = check_seed(seed, allow_none=True)
     return _RNN_CLASSES[cell](
         units,
         return_sequences=return_sequences,
@@ -192,15 +179,15 @@ def _sequence_input(n_features, timesteps, masking, mask_value):
 
 def _check_common(n_features, n_classes, cell, units, layers, merge_mode, dropout, timesteps, seed, allow_none_merge):
     return (
-        _positive_int(n_features, "n_features"),
-        _positive_int(n_classes, "n_classes", minimum=2),
+        check_int("n_features", n_features),
+        check_int("n_classes", n_classes, minimum=2),
         _check_cell(cell),
-        _positive_int(units, "units"),
-        _positive_int(layers, "layers"),
+        check_int("units", units),
+        check_int("layers", layers),
         _check_merge_mode(merge_mode, allow_none_merge),
         _check_dropout(dropout),
         _check_timesteps(timesteps),
-        _optional_seed(seed),
+        check_seed(seed, allow_none=True),
     )
 
 
@@ -322,12 +309,12 @@ def bidirectional_encoder(
 
     Raises ``ValueError`` for an unknown ``cell``/``merge_mode`` or sizes < 1.
     """
-    n_features = _positive_int(n_features, "n_features")
+    n_features = check_int("n_features", n_features)
     _check_cell(cell)
-    units = _positive_int(units, "units")
+    units = check_int("units", units)
     merge_mode = _check_merge_mode(merge_mode, allow_none=True)
     timesteps = _check_timesteps(timesteps)
-    seed = _optional_seed(seed)
+    seed = check_seed(seed, allow_none=True)
     inputs, x = _sequence_input(n_features, timesteps, masking, mask_value)
     outputs = _recurrent_block(x, cell, units, True, merge_mode, return_sequences, seed, "bidirectional")
     return keras.Model(inputs, outputs, name=name)
@@ -392,16 +379,16 @@ class AttentionDecoderCell(keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         self.cell = _check_cell(cell, SEQ2SEQ_CELLS)
-        self.units = _positive_int(units, "units")
-        self.output_size = _positive_int(output_size, "output_size")
+        self.units = check_int("units", units)
+        self.output_size = check_int("output_size", output_size)
         if attention not in ATTENTIONS:
             raise ValueError(f"attention must be one of {ATTENTIONS}, got {attention!r}")
         if luong_score not in LUONG_SCORES:
             raise ValueError(f"luong_score must be one of {LUONG_SCORES}, got {luong_score!r}")
         self.attention_kind = attention
         self.luong_score = luong_score
-        self.attention_units = None if attention_units is None else _positive_int(attention_units, "attention_units")
-        self.seed = _optional_seed(seed)
+        self.attention_units = None if attention_units is None else check_int("attention_units", attention_units)
+        self.seed = check_seed(seed, allow_none=True)
         self.rnn_cell = _CELL_CLASSES[cell](
             self.units,
             kernel_initializer=keras.initializers.GlorotUniform(seed=_derived(self.seed, 0)),
@@ -591,22 +578,22 @@ class Seq2Seq(keras.Model):
                 "give exactly one of n_outputs (real-valued target) and target_vocab_size (token target), "
                 f"got n_outputs={n_outputs!r}, target_vocab_size={target_vocab_size!r}"
             )
-        self.n_features = None if n_features is None else _positive_int(n_features, "n_features")
-        self.source_vocab_size = None if source_vocab_size is None else _positive_int(source_vocab_size, "source_vocab_size", 2)
-        self.n_outputs = None if n_outputs is None else _positive_int(n_outputs, "n_outputs")
-        self.target_vocab_size = None if target_vocab_size is None else _positive_int(target_vocab_size, "target_vocab_size", 2)
+        self.n_features = None if n_features is None else check_int("n_features", n_features)
+        self.source_vocab_size = None if source_vocab_size is None else check_int("source_vocab_size", source_vocab_size, 2)
+        self.n_outputs = None if n_outputs is None else check_int("n_outputs", n_outputs)
+        self.target_vocab_size = None if target_vocab_size is None else check_int("target_vocab_size", target_vocab_size, 2)
         self.cell = _check_cell(cell, SEQ2SEQ_CELLS)
-        self.units = _positive_int(units, "units")
+        self.units = check_int("units", units)
         if attention not in ATTENTIONS:
             raise ValueError(f"attention must be one of {ATTENTIONS}, got {attention!r}")
         if luong_score not in LUONG_SCORES:
             raise ValueError(f"luong_score must be one of {LUONG_SCORES}, got {luong_score!r}")
         self.attention = attention
         self.luong_score = luong_score
-        self.attention_units = None if attention_units is None else _positive_int(attention_units, "attention_units")
-        self.embedding_dim = _positive_int(embedding_dim, "embedding_dim")
+        self.attention_units = None if attention_units is None else check_int("attention_units", attention_units)
+        self.embedding_dim = check_int("embedding_dim", embedding_dim)
         ratio = self._check_ratio(teacher_forcing_ratio)
-        self.seed = _optional_seed(seed)
+        self.seed = check_seed(seed, allow_none=True)
 
         self.source_tokens = self.source_vocab_size is not None
         self.target_tokens = self.target_vocab_size is not None
@@ -878,7 +865,7 @@ class Seq2Seq(keras.Model):
             For ``steps < 1``, inputs or ``start`` of the wrong shape, or a
             missing start token.
         """
-        steps = _positive_int(steps, "steps")
+        steps = check_int("steps", steps)
         encoder_array = self._as_encoder_array(encoder_inputs)
         batch = encoder_array.shape[0]
         if self.target_tokens:
@@ -897,7 +884,7 @@ class Seq2Seq(keras.Model):
             decoder_array = np.zeros((batch, steps, self.n_outputs), dtype="float32")
             decoder_array[:, 0] = start_array
         outputs, weights = self._runner(True).predict(
-            [encoder_array, decoder_array], batch_size=_positive_int(batch_size, "batch_size"), verbose=0
+            [encoder_array, decoder_array], batch_size=check_int("batch_size", batch_size), verbose=0
         )
         outputs, weights = np.asarray(outputs), np.asarray(weights)
         if self.target_tokens:
@@ -918,7 +905,7 @@ class Seq2Seq(keras.Model):
         decoder_array = np.asarray(decoder_inputs)
         decoder_array = decoder_array.astype("int32" if self.target_tokens else "float32")
         _, weights = self._runner(False).predict(
-            [encoder_array, decoder_array], batch_size=_positive_int(batch_size, "batch_size"), verbose=0
+            [encoder_array, decoder_array], batch_size=check_int("batch_size", batch_size), verbose=0
         )
         return np.asarray(weights)
 
@@ -1021,7 +1008,7 @@ def linear_decay(start: float = 1.0, end: float = 0.0, epochs: int = 10) -> Call
     for name, value in (("start", start), ("end", end)):
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= value <= 1.0:
             raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
-    epochs = _positive_int(epochs, "epochs")
+    epochs = check_int("epochs", epochs)
 
     def schedule(epoch: int) -> float:
         fraction = min(epoch / epochs, 1.0)

@@ -17,9 +17,9 @@ mask over time), so there is no Python loop over time steps.
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
+
+from labsupport.checks import check_int
 
 __all__ = ["prefix_predictions", "step_accuracy"]
 
@@ -70,8 +70,7 @@ def prefix_predictions(model, inputs, lengths=None, *, mask_value: float = 0.0, 
         1..T, or a ``max_batch`` < 1.
     """
     inputs, lengths = _check_inputs(inputs, lengths)
-    if isinstance(max_batch, bool) or not isinstance(max_batch, numbers.Integral) or max_batch < 1:
-        raise ValueError(f"max_batch must be an integer >= 1, got {max_batch!r}")
+    max_batch = check_int("max_batch", max_batch)
     n, steps, _ = inputs.shape
     # row s of `visible` marks the steps that the prefix ending at step s may see
     visible = np.tril(np.ones((steps, steps), dtype=bool))           # (T prefixes, T steps)

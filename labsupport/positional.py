@@ -13,13 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from labsupport.checks import check_int
+
 __all__ = ["sinusoidal_encoding"]
-
-
-def _check_positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def sinusoidal_encoding(length: int, d_model: int, base: float = 10000.0) -> np.ndarray:
@@ -42,8 +38,8 @@ def sinusoidal_encoding(length: int, d_model: int, base: float = 10000.0) -> np.
         If ``length`` or ``d_model`` is not a positive integer, ``d_model`` is
         odd, or ``base`` is not a number greater than 1.
     """
-    length = _check_positive_int("length", length)
-    d_model = _check_positive_int("d_model", d_model)
+    length = check_int("length", length)
+    d_model = check_int("d_model", d_model)
     if d_model % 2:
         raise ValueError(f"d_model must be even (sine/cosine pairs), got {d_model}")
     if not np.isscalar(base) or not np.isfinite(base) or base <= 1:

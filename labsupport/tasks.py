@@ -23,6 +23,8 @@ import dataclasses
 
 import numpy as np
 
+from labsupport.checks import check_int
+
 __all__ = [
     "ACTIONS", "SOURCE_VOCAB", "TARGET_VOCAB", "PAD", "START", "END",
     "LENGTH_BANDS", "RollbackData",
@@ -67,12 +69,6 @@ class RollbackData:
     seed: int
 
 
-def _check_int(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def rollback_dataset(n: int, *, min_len: int = 10, max_len: int = 50, seed: int = 0) -> RollbackData:
     """``n`` random action logs with lengths uniform in ``min_len..max_len`` (inclusive).
 
@@ -81,9 +77,9 @@ def rollback_dataset(n: int, *, min_len: int = 10, max_len: int = 50, seed: int 
     ValueError
         If ``n < 1``, ``min_len < 1`` or ``max_len < min_len``.
     """
-    n = _check_int("n", n, 1)
-    min_len = _check_int("min_len", min_len, 1)
-    max_len = _check_int("max_len", max_len, 1)
+    n = check_int("n", n)
+    min_len = check_int("min_len", min_len)
+    max_len = check_int("max_len", max_len)
     if max_len < min_len:
         raise ValueError(f"max_len ({max_len}) must be >= min_len ({min_len})")
     rng = np.random.default_rng(seed)
@@ -105,7 +101,7 @@ def rollback_dataset(n: int, *, min_len: int = 10, max_len: int = 50, seed: int 
 
 def rollback_alignment(length: int) -> np.ndarray:
     """(length, length) 0/1 matrix: row = output step, column = the input step it undoes."""
-    length = _check_int("length", length, 1)
+    length = check_int("length", length)
     return np.fliplr(np.eye(length))
 
 

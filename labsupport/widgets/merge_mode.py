@@ -22,6 +22,8 @@ import numbers
 
 import numpy as np
 
+from labsupport.checks import check_int
+
 __all__ = [
     "MERGE_MODES",
     "NEXT_LAYERS",
@@ -42,12 +44,6 @@ def _check_mode(merge_mode, allowed=MERGE_MODES) -> str:
     if merge_mode not in allowed:
         raise ValueError(f"merge_mode must be one of {allowed}, got {merge_mode!r}")
     return merge_mode
-
-
-def _positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    return int(value)
 
 
 def merge_directions(forward, backward, merge_mode: str, alpha: float = 0.5) -> np.ndarray:
@@ -115,8 +111,8 @@ def compute_merge_mode(merge_mode: str, *, units: int = 16, n_features: int = 5,
     import keras
 
     _check_mode(merge_mode)
-    units, n_features = _positive_int("units", units), _positive_int("n_features", n_features)
-    timesteps, next_units = _positive_int("timesteps", timesteps), _positive_int("next_units", next_units)
+    units, n_features = check_int("units", units), check_int("n_features", n_features)
+    timesteps, next_units = check_int("timesteps", timesteps), check_int("next_units", next_units)
     if cell not in _CELLS:
         raise ValueError(f"cell must be one of {_CELLS}, got {cell!r}")
     if next_layer not in NEXT_LAYERS:

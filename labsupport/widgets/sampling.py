@@ -20,13 +20,13 @@ numbers), so the curves over T are smooth and reproducible.
 from __future__ import annotations
 
 import dataclasses
-import numbers
 from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
 
 from labsupport.attention import check_temperature
+from labsupport.checks import check_int, check_seed
 from labsupport.decoding import greedy_decode, sample_decode
 
 __all__ = [
@@ -64,12 +64,6 @@ class SamplingResult:
         log_probs = {tuple(int(t) for t in tokens): lp for tokens, lp in self.samples}
         counter = Counter(tuple(int(t) for t in tokens) for tokens, _ in self.samples)
         return [(seq, n, log_probs[seq]) for seq, n in counter.most_common()]
-
-
-def _check_n_samples(n_samples) -> int:
-    if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral) or n_samples < 1:
-        raise ValueError(f"n_samples must be an integer >= 1, got {n_samples!r}")
-    return int(n_samples)
 
 
 def compute_sampling(
@@ -113,9 +107,8 @@ def compute_sampling(
     temperatures = [check_temperature(t) for t in temperatures]
     if not temperatures:
         raise ValueError("temperatures must contain at least one temperature > 0")
-    n_samples = _check_n_samples(n_samples)
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    n_samples = check_int("n_samples", n_samples)
+    seed = check_seed(seed)
     greedy_tokens, _ = greedy_decode(step_fn, state, start_token, end_token, max_len)
     greedy_key = tuple(int(t) for t in greedy_tokens)
     results = []
@@ -206,7 +199,7 @@ def live_sampling(step_fn, state, *, start_token: int, end_token: int, max_len: 
     # validate the arguments once, before any widget exists
     compute_sampling(step_fn, state, start_token=start_token, end_token=end_token, max_len=max_len,
                      temperatures=[temperature], n_samples=1, seed=seed)
-    n_samples = _check_n_samples(n_samples)
+    n_samples = check_int("n_samples", n_samples)
 
     def show(temperature):
         result = compute_sampling(step_fn, state, start_token=start_token, end_token=end_token, max_len=max_len,
