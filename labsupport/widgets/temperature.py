@@ -131,7 +131,9 @@ def _labels(scores: np.ndarray, key_labels, query_labels):
     return n_keys, n_queries, key_labels, query_labels
 
 
-def _draw_panel(ax, result, key_labels, query_labels):
+def _draw_panel(ax, result, key_labels, query_labels, legend: bool = False):
+    """Bars of the weights of one temperature (one colour per query), labelled axes, the
+    uniform level, and T, H and c in the title; a legend of the queries if ``legend``."""
     weights = np.atleast_2d(result["weights"])
     n_queries, n_keys = weights.shape
     width = 0.8 / n_queries
@@ -149,6 +151,10 @@ def _draw_panel(ax, result, key_labels, query_labels):
         prefix = f"{query_labels[query]}: " if n_queries > 1 else ""
         lines.append(f"{prefix}H = {entropy[query]:.2f}, c = ({', '.join(f'{c:.2f}' for c in context[query])})")
     ax.set_title("\n".join(lines), fontsize="small")
+    ax.set_xlabel("鍵 (key)")
+    ax.set_ylabel("注意力權重 α")
+    if legend and n_queries > 1:
+        ax.legend(fontsize="small", loc="upper left")
 
 
 def static_temperature_figure(
@@ -176,12 +182,9 @@ def static_temperature_figure(
     n_keys, n_queries, key_labels, query_labels = _labels(scores, key_labels, query_labels)
     fig, axes = plt.subplots(1, len(temperatures) + 1, figsize=(2.6 * (len(temperatures) + 1), 3.4),
                              constrained_layout=True)
-    for ax, temperature in zip(axes[:-1], temperatures):
-        _draw_panel(ax, compute_temperature_attention(scores, values, temperature), key_labels, query_labels)
-        ax.set_xlabel("鍵 (key)")
-        ax.set_ylabel("注意力權重 α")
-    if n_queries > 1:
-        axes[0].legend(fontsize="small", loc="upper left")
+    for panel, (ax, temperature) in enumerate(zip(axes[:-1], temperatures)):
+        _draw_panel(ax, compute_temperature_attention(scores, values, temperature), key_labels, query_labels,
+                    legend=panel == 0)
     grid = np.geomspace(*TEMPERATURE_RANGE, 81)
     entropy = np.array([np.atleast_1d(compute_temperature_attention(scores, values, t)["entropy"]) for t in grid])
     ax = axes[-1]
@@ -212,15 +215,12 @@ def live_temperature_explorer(scores, values, *, key_labels=None, query_labels=N
     cjk_font_name()
     scores = np.asarray(scores, dtype=np.float64)
     compute_temperature_attention(scores, values, temperature)  # validate once, before any widget exists
-    n_keys, n_queries, key_labels, query_labels = _labels(scores, key_labels, query_labels)
+    _, _, key_labels, query_labels = _labels(scores, key_labels, query_labels)
 
     def redraw(temperature):
         fig, ax = plt.subplots(figsize=(5, 3.2), constrained_layout=True)
-        _draw_panel(ax, compute_temperature_attention(scores, values, temperature), key_labels, query_labels)
-        ax.set_xlabel("鍵 (key)")
-        ax.set_ylabel("注意力權重 α")
-        if n_queries > 1:
-            ax.legend(fontsize="small", loc="upper left")
+        _draw_panel(ax, compute_temperature_attention(scores, values, temperature), key_labels, query_labels,
+                    legend=True)
         plt.show()
 
     slider = widgets.FloatLogSlider(value=temperature, base=10, min=np.log10(TEMPERATURE_RANGE[0]),
