@@ -315,6 +315,23 @@ def test_launch_and_download_buttons_open_the_generated_notebooks():
     assert checked > 0, "no page of the toc is a MyST notebook"
 
 
+def test_exercise_pages_open_their_student_notebook_on_colab():
+    # The student versions (book/exercises/*.ipynb) are pages of the book, not
+    # executed at build time; their Colab button opens the same notebook file.
+    require_site()
+    repo_url = CONFIG["repository"]["url"].rstrip("/")
+    org_repo = "/".join(repo_url.split("/")[-2:])
+    branch = CONFIG["repository"].get("branch", "main")
+    pages = [d for d in TOC_PAGES if d.startswith("book/exercises/") and (ROOT / f"{d}.ipynb").is_file()]
+    assert pages, "no exercise notebook page in the toc"
+    for docname in pages:
+        links = [url for tag, _, url in parse_page(page_file(docname)).links if tag == "a"]
+        colab = f"https://colab.research.google.com/github/{org_repo}/blob/{branch}/{docname}.ipynb"
+        assert colab in links, f"{docname}: no Colab link to its notebook"
+        text = page_file(docname).read_text(encoding="utf-8")
+        assert "在此作答" in text, f"{docname}: the answer stubs are not shown"
+
+
 def test_no_page_loads_widget_javascript_or_shows_a_widget_view():
     require_site()
     for docname in TOC_PAGES:
