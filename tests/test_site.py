@@ -465,13 +465,17 @@ def test_page_in_browser(browser, server, docname):
 def test_search_page_finds_chinese_terms(browser, server, query, expected):
     page, errors = _open(browser, server, f"search.html?q={query}")
     try:
+        # Sphinx lists the results one by one (5 ms apart) and writes the status line
+        # ("Search finished, found N page(s)…", or "did not match") only after the last one:
+        # wait for that line, whatever its language, so the list is complete when it is read.
         page.wait_for_function(
-            "() => document.querySelectorAll('#search-results ul.search li').length > 0"
-            " || /搜尋結束|Search finished/.test(document.body.innerText)", timeout=30_000)
+            "() => { const s = document.querySelector('#search-results p.search-summary');"
+            " return s !== null && s.innerText.trim().length > 0; }", timeout=30_000)
         hrefs = page.eval_on_selector_all("#search-results ul.search li a", "links => links.map(a => a.href)")
         assert any(expected in href for href in hrefs), f"search for {query} did not list {expected}: {hrefs}"
-        status = page.inner_text("#search-results")
-        assert "搜尋" in status, "the search status line is not in Traditional Chinese"
+        status = page.inner_text("#search-results p.search-summary")
+        assert "搜尋結束" in status and "Search finished" not in status, \
+            f"the search status line is not in Traditional Chinese: {status!r}"
         assert errors == []
     finally:
         page.close()
