@@ -18,7 +18,9 @@ They work on NumPy arrays; ``step_fn`` may call a Keras model (see
 wider beam costs.
 
 Token sequences returned never include the start token; they end with the
-end token when one was produced.
+end token when one was produced. :func:`score_tokens` gives the model's
+log-probability of a sequence chosen elsewhere (e.g. the best one under an
+exact model), to tell a search error from a model error.
 """
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ from collections.abc import Callable
 import numpy as np
 
 from labsupport.attention import check_temperature, softmax
-from labsupport.checks import check_int, check_seed
+from labsupport.checks import check_int, check_non_negative, check_seed
 
 __all__ = [
     "Hypothesis",
@@ -38,6 +40,7 @@ __all__ = [
     "greedy_decode",
     "beam_search",
     "sample_decode",
+    "score_tokens",
     "map_state",
     "gather_state",
 ]
@@ -135,12 +138,7 @@ def gather_state(state, indices):
 # Argument checks
 # ----------------------------------------------------------------------------
 def _check_token(value, name: str, allow_none: bool = False):
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-        expected = "a non-negative integer token id" + (" or None" if allow_none else "")
-        raise ValueError(f"{name} must be {expected}, got {value!r}")
-    return int(value)
+    return check_non_negative(name, value, allow_none=allow_none, noun="integer token id")
 
 
 def _check_common(step_fn, state, start_token, end_token, max_len):
@@ -375,3 +373,33 @@ def sample_decode(step_fn, state, start_token: int, end_token, max_len: int, tem
         return min(token, int(np.flatnonzero(probs > 0)[-1]))
 
     return _decode_one_token_at_a_time(step_fn, state, start_token, end_token, max_len, draw)
+
+
+def score_tokens(step_fn, state, start_token: int, tokens) -> float:
+    """The model's log-probability of ``tokens``, fed one at a time after ``start_token`` (teacher forced).
+
+    ``tokens`` is a non-empty 1-D sequence of token ids (include the end token if the sequence
+    ends with it; it is scored like any other token). Returns the sum of the model's
+    log-probabilities, the same quantity the decoders return for the sequences they find, so
+    ``score_tokens(..., greedy_tokens)`` equals greedy's ``log_prob``.
+
+    Raises
+    ------
+    ValueError
+        For bad arguments (as the decoders), ``tokens`` that is empty, not 1-D, or holds an id
+        that is negative or not below the vocabulary size of ``step_fn``.
+    """
+    ids = np.asarray(tokens)
+    if ids.ndim != 1 or ids.size == 0 or not np.issubdtype(ids.dtype, np.integer):
+        raise ValueError(f"tokens must be a non-empty 1-D sequence of integer token ids, got {tokens!r}")
+    start_token, _, _ = _check_common(step_fn, state, start_token, None, int(ids.size))
+    forced = iter(int(t) for t in ids)
+
+    def next_forced(log_probs):
+        token = next(forced)
+        if not 0 <= token < log_probs.shape[-1]:
+            raise ValueError(f"token ids must be in 0..{log_probs.shape[-1] - 1} (the vocabulary), got {token}")
+        return token
+
+    _, total = _decode_one_token_at_a_time(step_fn, state, start_token, None, int(ids.size), next_forced)
+    return total

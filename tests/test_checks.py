@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from labsupport.checks import check_int, check_seed
+from labsupport.checks import check_int, check_non_negative, check_seed
 
 
 @pytest.mark.parametrize("value, minimum", [(1, 1), (7, 1), (np.int64(3), 2), (0, 0), (-2, -5)])
@@ -38,3 +38,13 @@ def test_check_seed_accepts_non_negative_integers_and_none_only_when_allowed():
             check_seed(bad)
         with pytest.raises(ValueError, match=r"^seed must be a non-negative integer or None, got "):
             check_seed(bad, allow_none=True)
+
+
+def test_check_non_negative_names_the_argument_and_the_noun():
+    assert check_non_negative("start_token", np.int16(0)) == 0 and type(check_non_negative("k", 4)) is int
+    assert check_non_negative("end_token", None, allow_none=True) is None
+    for bad in (-1, 2.0, True, None):
+        with pytest.raises(ValueError, match=r"^end_token must be a non-negative integer token id, got "):
+            check_non_negative("end_token", bad, noun="integer token id")
+    with pytest.raises(ValueError, match=r"^index must be a non-negative integer or None, got -3$"):
+        check_non_negative("index", -3, allow_none=True)

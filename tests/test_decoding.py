@@ -14,6 +14,7 @@ from labsupport.decoding import (
     greedy_decode,
     map_state,
     sample_decode,
+    score_tokens,
 )
 
 START, END = 0, 1
@@ -325,3 +326,33 @@ def test_per_beam_reference_of_the_benchmark_gives_identical_results():
         assert [tuple(h.tokens) for h in result] == [tuple(h.tokens) for h in expected]
         np.testing.assert_allclose([h.log_prob for h in result], [h.log_prob for h in expected], rtol=1e-12)
         assert counting.rows == counting.calls  # one row per call
+
+
+# ------------------------------------------------------------------ scoring a given sequence
+
+@pytest.mark.parametrize("seed", range(3))
+def test_score_tokens_matches_the_chain_and_the_decoders(seed):
+    chain = MarkovChain(vocab=5, max_len=6, seed=seed)
+    rng = np.random.default_rng(seed)
+    for length in (1, 3, 6):
+        tokens = rng.integers(2, chain.vocab, size=length)   # any ids but START/END; no early stop at END
+        assert score_tokens(chain.step_fn, chain.initial_state(), START, tokens) == pytest.approx(
+            chain.sequence_log_prob(tokens))
+    greedy_tokens, greedy_log_prob = greedy_decode(chain.step_fn, chain.initial_state(), START, END, 6)
+    assert score_tokens(chain.step_fn, chain.initial_state(), START, greedy_tokens) == pytest.approx(greedy_log_prob)
+    for hypothesis in beam_search(chain.step_fn, chain.initial_state(), START, END, beam_width=3, max_len=6):
+        assert score_tokens(chain.step_fn, chain.initial_state(), START, hypothesis.tokens) == pytest.approx(
+            hypothesis.log_prob)
+
+
+def test_score_tokens_bad_arguments_raise(chain):
+    state = chain.initial_state()
+    for tokens in ([], [[2, 3]], [2.0, 3.0], "23"):
+        with pytest.raises(ValueError, match="tokens"):
+            score_tokens(chain.step_fn, state, START, tokens)
+    with pytest.raises(ValueError, match="vocabulary"):
+        score_tokens(chain.step_fn, state, START, [2, chain.vocab])
+    with pytest.raises(ValueError, match="vocabulary"):
+        score_tokens(chain.step_fn, state, START, [-1])
+    with pytest.raises(ValueError, match="start_token"):
+        score_tokens(chain.step_fn, state, -1, [2])
