@@ -1,4 +1,4 @@
-
+"""labsupport.metrics: precision/recall, average precision and the F1 threshold against by-hand and exhaustive references."""
 import numpy as np
 import pytest
 
