@@ -132,11 +132,21 @@ def _matplotlib_fontlists() -> list[str]:
     return [str(p) for p in cache.glob("fontlist-*.json")]
 
 
-class _Stop(Exception):
-    pass
+class _Stop(BaseException):
+    """Raised by the stop signals; a BaseException, so that no ``except Exception`` on the way swallows it."""
+
+
+_stop_requested = False
 
 
 def _raise_stop(signum, frame):
+    """Ctrl-C (SIGINT), SIGTERM, SIGHUP: remember the request, then interrupt whatever runs.
+
+    The flag makes the stop certain: if a library swallows the exception (a bare ``except:``),
+    the grading loop still sees the request before the next student and after the last one.
+    """
+    global _stop_requested
+    _stop_requested = True
     raise _Stop()
 
 
@@ -308,7 +318,9 @@ def grade(options: Options) -> int:
     paths["template"], skeleton = _template(assignment, paths["work"])
     signatures = _signatures(assignment.name, skeleton)
 
-    previous_handlers = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    global _stop_requested
+    _stop_requested = False
+    previous_handlers = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     students: list[str] = []
     counts = {"graded": 0, "skipped": 0}
     started = time.monotonic()
@@ -316,6 +328,8 @@ def grade(options: Options) -> int:
         + ("" if options.sandbox else "  [NO SANDBOX: student code runs with your privileges]"))
     try:
         for index, path in enumerate(files, start=1):
+            if _stop_requested:
+                raise _Stop()
             student = path.stem if path.suffix.lower() == ".ipynb" else path.name
             if student in students:
                 log(f"[{index}/{len(files)}] {path.name}: skipped, a second file for student {student}")
@@ -337,6 +351,8 @@ def grade(options: Options) -> int:
             log(f"[{index}/{len(files)}] {student}: {book.final_status(result)}, "
                 f"{book.result_total(result):g}/{assignment.max_points:g} points "
                 f"({time.monotonic() - tick:.0f} s)" + (f" — {result['detail']}" if result.get("detail") else ""))
+        if _stop_requested:
+            raise _Stop()
         refresh_outputs(assignment, options.out, students)
     except (KeyboardInterrupt, _Stop):
         refresh_outputs(assignment, options.out, [s for s in students
