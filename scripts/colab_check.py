@@ -5,8 +5,9 @@ NumPy, IPython, ipykernel ... plus whatever the notebook's set-up cell installs
 (labsupport from the repository, with its dependencies). This script rebuilds
 that situation on this machine and executes every notebook a student runs:
 
-1. a virtual environment (``.venv-colab/``, reused while ``colab/constraints.txt``
-   and this script's package list are unchanged) with Colab's versions of the
+1. a virtual environment (``~/.cache/unit17-book/colab-venv``, or
+   ``$UNIT17_COLAB_VENV``; reused while ``colab/constraints.txt``, this script's
+   package list and the Python version are unchanged) with Colab's versions of the
    packages in ``colab/constraints.txt`` and nothing of the book's toolchain
    (no myst-nb, jupyter-book or sphinx);
 2. labsupport installed from this checkout, non-editable and with its
@@ -41,7 +42,10 @@ from colab_constraints import PACKAGES, canonical, read_constraints  # noqa: E40
 
 ROOT = Path(__file__).resolve().parents[1]
 CONSTRAINTS = ROOT / "colab" / "constraints.txt"
-VENV = Path(os.environ.get("UNIT17_COLAB_VENV", ROOT / ".venv-colab"))
+# Kept outside the checkout, so that a fresh clone on the same machine (CI)
+# reuses it; rebuilt whenever the constraints, the package list or Python change.
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+VENV = Path(os.environ.get("UNIT17_COLAB_VENV", CACHE / "unit17-book" / "colab-venv"))
 # labsupport needs ipywidgets 8 (the Colab set-up cell turns on Colab's widget
 # manager for it), so installing it upgrades these three and adds comm; every
 # other package must stay at Colab's version.
