@@ -11,9 +11,8 @@ extension, for every page that has such a notebook:
 - makes the ".ipynb" entry of the download menu download that notebook, which
   it copies into the site as ``_notebooks/<page>.ipynb``;
 - warns (so ``-W`` fails the build) when a notebook page has no generated
-  notebook (run ``scripts/make_notebooks.py``) or when a page shows a live
-  ipywidgets output, which is dead in the static site: such a cell must be
-  tagged ``remove-output`` and accompanied by a static figure (see
+  notebook (run ``scripts/make_notebooks.py``) or when a page shows an
+  ipywidgets output while the site loads no widget JavaScript (see
   ``labsupport/widgets/__init__.py``).
 """
 from __future__ import annotations
@@ -96,12 +95,13 @@ def rewrite_buttons(app: Sphinx, pagename: str, templatename: str, context: dict
 
 
 def check_widgets(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
-    """Warn when a page would show an ipywidgets view: without a kernel it is dead."""
-    if WIDGET_VIEW_MIME in context.get("body", ""):
+    """Warn when a page shows an ipywidgets view but the site loads no widget JavaScript
+    (``nb_ipywidgets_js`` empty): there the view would be dead."""
+    if WIDGET_VIEW_MIME in context.get("body", "") and not getattr(app.config, "nb_ipywidgets_js", None):
         LOGGER.warning(
-            "this page shows a live ipywidgets output, which does nothing in the static book; "
-            "tag that cell `remove-output` and show a static figure computed at build time "
-            "(see labsupport/widgets/__init__.py)",
+            "this page shows an ipywidgets output, but nb_ipywidgets_js loads no widget JavaScript; "
+            "build the explorer with labsupport.widgets.frames.frame_explorer and keep the book's "
+            "widget manager in nb_ipywidgets_js (see labsupport/widgets/__init__.py)",
             location=pagename, type="notebook_links", subtype="widget")
 
 

@@ -4,6 +4,21 @@ Importing this module selects a font that has Traditional-Chinese glyphs, so
 Chinese titles and labels render instead of empty boxes. Every helper here
 requires a title and axis labels with units, because the book's figures must
 have them.
+
+Importing it inside IPython (a book build, Jupyter, Colab) also installs
+:func:`install_figure_display`: every matplotlib figure a cell shows is drawn
+by :func:`figure_png`, which
+
+- narrows a figure wider than :data:`MAX_FIGURE_WIDTH_IN` (its layout engine
+  re-lays the panels, so the text stays readable where the book's text
+  column shows the image at about 790 px);
+- writes a Chinese alt text, made from the figure's titles and axis labels
+  (:func:`figure_alt_text`), into the PNG (``Description``) and into the
+  output's metadata (``image/png`` → ``alt``); ``_ext/figure_alt.py`` puts it
+  into the page's ``<img alt>``;
+- records the smallest text height in image pixels (PNG text
+  ``labsupport:smallest-text-px``, :func:`smallest_text_px`), which the site
+  test combines with the displayed size.
 """
 from __future__ import annotations
 
@@ -22,6 +37,12 @@ __all__ = [
     "plot_trajectories",
     "attention_heatmap",
     "check_figure_labels",
+    "MAX_FIGURE_WIDTH_IN",
+    "figure_alt_text",
+    "smallest_text_px",
+    "figure_png",
+    "figure_img_html",
+    "install_figure_display",
 ]
 
 # Fonts with Traditional-Chinese glyphs, best first. Debian/Ubuntu and Colab
@@ -239,4 +260,176 @@ def check_figure_labels(fig) -> list[str]:
     return problems
 
 
+# The book's text column is about 790 px wide at a 1440 px window; a figure of
+# at most this width (at 100 dpi, plus the tight bounding box) is shown at
+# >= 0.8 of its pixels, so 8.3 pt text ("small") stays >= 9 px on screen.
+MAX_FIGURE_WIDTH_IN = 9.6
+SMALLEST_TEXT_KEY = "labsupport:smallest-text-px"
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.replace("\n", "，").split()).strip("，； ")
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith(("。", "？", "！", "?", "!", ".")) else text + "。"
+
+
+def _data_axes(fig):
+    return [ax for ax in fig.axes
+            if ax.get_label() != "<colorbar>" and ax.get_visible() and (ax.has_data() or ax.images or ax.get_title())]
+
+
+def figure_alt_text(fig, max_chars: int = 400) -> str:
+    """A Chinese description of ``fig`` for ``<img alt>``: its title, then each panel's
+    title and what its axes show (axis labels), e.g.
+    ``圖：溫度如何改變注意力權重。子圖 1「T = 0.1」：橫軸 鍵 (key)，縱軸 注意力權重 α。``"""
+    suptitle = _clean(fig._suptitle.get_text()) if fig._suptitle is not None else ""
+    parts = []
+    panels = []
+    seen = set()
+    for ax in _data_axes(fig):
+        title = _clean(ax.get_title() or ax.get_title("left") or ax.get_title("right"))
+        xlabel, ylabel = _clean(ax.get_xlabel()), _clean(ax.get_ylabel())
+        key = (title, xlabel, ylabel)
+        if key in seen or not any(key):
+            continue
+        seen.add(key)
+        panels.append(key)
+    if suptitle:
+        parts.append(_sentence(f"圖：{suptitle}"))
+    elif len(panels) == 1 and panels[0][0]:
+        parts.append(_sentence(f"圖：{panels[0][0]}"))
+    else:
+        parts.append(_sentence("圖：" + ("、".join(p[0] for p in panels if p[0]) or "本格程式產生的圖表")))
+    shared = {(xlabel, ylabel) for _, xlabel, ylabel in panels}
+    if len(panels) > 1 and len(shared) == 1 and all(title for title, _, _ in panels):
+        # small multiples over the same axes: name the panels, then the axes once
+        xlabel, ylabel = shared.pop()
+        axes_text = "，".join(t for t in (f"橫軸皆為 {xlabel}" if xlabel else "",
+                                          f"縱軸皆為 {ylabel}" if ylabel else "") if t)
+        parts.append(f"{len(panels)} 個子圖：" + "、".join(f"「{title}」" for title, _, _ in panels)
+                     + (f"；{axes_text}" if axes_text else "") + "。")
+        panels = []
+    for number, (title, xlabel, ylabel) in enumerate(panels, start=1):
+        axes_text = "，".join(t for t in (f"橫軸 {xlabel}" if xlabel else "", f"縱軸 {ylabel}" if ylabel else "") if t)
+        name = f"子圖 {number}" if len(panels) > 1 else ""
+        if name and title:
+            name += f"「{title}」"
+        text = "：".join(t for t in (name, axes_text) if t)
+        if text:
+            parts.append(text + "。")
+    alt = "".join(parts)
+    return alt if len(alt) <= max_chars else alt[: max_chars - 1] + "…"
+
+
+def smallest_text_px(fig, dpi: float | None = None) -> float:
+    """Height in image pixels (font size at ``dpi``, default the figure's) of the
+    smallest visible non-empty text in ``fig``."""
+    dpi = fig.dpi if dpi is None else dpi
+    sizes = [text.get_fontsize() for text in fig.findobj(matplotlib.text.Text)
+             if text.get_visible() and text.get_text().strip()]
+    return min(sizes) * dpi / 72 if sizes else float("inf")
+
+
+def _narrow(fig, max_width: float) -> None:
+    width, height = fig.get_size_inches()
+    if width <= max_width:
+        return
+    if fig.get_layout_engine() is None:
+        fig.set_layout_engine("constrained")
+    fig.set_size_inches(max_width, height, forward=False)
+
+
+def figure_png(fig, *, max_width: float | None = MAX_FIGURE_WIDTH_IN, dpi: float | None = None):
+    """Draw ``fig`` as the book shows it: PNG bytes, and the output metadata
+    ``{"alt": ..., "width": ..., "height": ..., SMALLEST_TEXT_KEY: ...}``.
+
+    A figure wider than ``max_width`` inches is narrowed first (None: never).
+    The alt text and the smallest text size are also stored in the PNG's text
+    chunks (``Description``, ``labsupport:smallest-text-px``).
+    """
+    import io
+
+    if max_width is not None:
+        _narrow(fig, max_width)
+    dpi = dpi or fig.dpi
+    fig.canvas.draw()  # lay out, so that hidden/empty texts and sizes are final
+    alt = figure_alt_text(fig)
+    smallest = smallest_text_px(fig, dpi)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", facecolor="white",
+                metadata={"Description": alt, SMALLEST_TEXT_KEY: f"{smallest:.2f}"})
+    data = buffer.getvalue()
+    width = int.from_bytes(data[16:20], "big")
+    height = int.from_bytes(data[20:24], "big")
+    return data, {"alt": alt, "width": width, "height": height, SMALLEST_TEXT_KEY: round(smallest, 2)}
+
+
+def figure_img_html(fig, *, close: bool = True, **kwargs) -> str:
+    """``<img>`` HTML (PNG as a data URI, with the alt text) of ``fig``, for widget frames."""
+    import base64
+    import html
+
+    data, meta = figure_png(fig, **kwargs)
+    if close:
+        plt.close(fig)
+    return (f'<img src="data:image/png;base64,{base64.b64encode(data).decode()}" alt="{html.escape(meta["alt"])}" '
+            f'width="{meta["width"]}" style="max-width:100%;height:auto" '
+            f'data-smallest-text-px="{meta[SMALLEST_TEXT_KEY]}">')
+
+
+def _display_png(fig):
+    import base64
+
+    data, meta = figure_png(fig)
+    # IPython shows the image at its natural size; only the alt travels on as metadata.
+    return base64.b64encode(data).decode("ascii"), {"alt": meta["alt"], SMALLEST_TEXT_KEY: meta[SMALLEST_TEXT_KEY]}
+
+
+def _activate_backend() -> None:
+    """Load pyplot's backend now. matplotlib >= 3.9 loads it at the first figure,
+    and the inline backend then re-registers IPython's figure formatters, which
+    would replace ours."""
+    get_backend_mod = getattr(plt, "_get_backend_mod", None)
+    if get_backend_mod is not None:
+        get_backend_mod()
+    else:  # pragma: no cover - older matplotlib loads the backend with pyplot
+        plt.switch_backend(matplotlib.get_backend())
+
+
+def _register(shell) -> None:
+    from matplotlib.figure import Figure
+
+    formatters = shell.display_formatter.formatters
+    for mime in ("image/svg+xml", "image/jpeg", "application/pdf"):
+        if mime in formatters:
+            formatters[mime].pop(Figure, None)
+    formatters["image/png"].for_type(Figure, _display_png)
+
+
+def install_figure_display(shell=None) -> bool:
+    """Show matplotlib figures in IPython through :func:`figure_png` (see the module docs).
+
+    Registers the PNG formatter for figures, and again before every cell (so
+    that ``%matplotlib inline`` or ``%config InlineBackend...`` in a notebook
+    cannot undo it). Returns False (and does nothing) outside IPython."""
+    if shell is None:
+        try:
+            from IPython import get_ipython
+        except ImportError:
+            return False
+        shell = get_ipython()
+    if shell is None or not hasattr(shell, "display_formatter"):
+        return False
+    _activate_backend()
+    _register(shell)
+    events = getattr(shell, "events", None)
+    if events is not None and not getattr(shell, "_labsupport_figure_display", False):
+        events.register("pre_run_cell", lambda *args: _register(shell))
+        shell._labsupport_figure_display = True
+    return True
+
+
 use_cjk_font()
+install_figure_display()

@@ -1,5 +1,6 @@
 import warnings
 
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -85,3 +86,87 @@ def test_font_installed_after_cache_is_found(monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         _render(fig)
+
+
+# ---------------------------------------------------------------------------
+# how the book shows a figure: alt text, readable width, smallest text
+
+
+def test_alt_text_names_the_title_and_every_panels_axes():
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3))
+    left.plot([0, 1], [0, 1])
+    left.set(title="溫度", xlabel="時間 (min)", ylabel="溫度 (K)")
+    right.plot([0, 1], [1, 0])
+    right.set(title="壓力\n（測試批次）", xlabel="時間 (min)", ylabel="壓力 (bar)")
+    fig.suptitle("反應器的兩條軌跡")
+    alt = plots.figure_alt_text(fig)
+    assert alt.startswith("圖：反應器的兩條軌跡。")
+    assert "子圖 1「溫度」：橫軸 時間 (min)，縱軸 溫度 (K)。" in alt
+    assert "子圖 2「壓力，（測試批次）」" in alt and "\n" not in alt
+    plt.close(fig)
+
+
+def test_alt_text_of_a_single_panel_and_of_an_untitled_figure():
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    ax.set(title="損失曲線", xlabel="週期", ylabel="損失")
+    assert plots.figure_alt_text(fig) == "圖：損失曲線。橫軸 週期，縱軸 損失。"
+    plt.close(fig)
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    assert plots.figure_alt_text(fig) == "圖：本格程式產生的圖表。"
+    plt.close(fig)
+
+
+def test_figure_png_narrows_wide_figures_and_stores_alt_and_smallest_text():
+    import io
+
+    from PIL import Image
+
+    fig, axes = plt.subplots(1, 5, figsize=(15, 3.2), constrained_layout=True)
+    for ax in axes:
+        ax.plot([0, 1], [0, 1])
+        ax.set(title="面板", xlabel="x (m)", ylabel="y (m)")
+        ax.legend(["線"], fontsize="small")
+    data, meta = plots.figure_png(fig)
+    assert fig.get_size_inches()[0] == pytest.approx(plots.MAX_FIGURE_WIDTH_IN)
+    image = Image.open(io.BytesIO(data))
+    assert image.size == (meta["width"], meta["height"])
+    assert image.width <= plots.MAX_FIGURE_WIDTH_IN * fig.dpi + 20
+    assert image.text["Description"] == meta["alt"] == plots.figure_alt_text(fig)
+    small = matplotlib.font_manager.FontProperties(size="small").get_size_in_points()
+    assert float(image.text[plots.SMALLEST_TEXT_KEY]) == pytest.approx(small * fig.dpi / 72, abs=0.01)
+    plt.close(fig)
+
+
+def test_ipython_shows_figures_through_figure_png():
+    ipython = pytest.importorskip("IPython")
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    assert plots.install_figure_display(shell)
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    ax.set(title="測試圖", xlabel="x", ylabel="y")
+    data, metadata = shell.display_formatter.format(fig)
+    assert "image/png" in data and metadata["image/png"]["alt"] == "圖：測試圖。橫軸 x，縱軸 y。"
+    plt.close(fig)
+    del ipython
+
+
+def test_alt_text_of_small_multiples_states_shared_axes_once():
+    fig, axes = plt.subplots(1, 3)
+    for k, ax in enumerate(axes):
+        ax.plot([0, 1], [0, 1])
+        ax.set(title=f"T = {k}", xlabel="鍵", ylabel="權重")
+    fig.suptitle("溫度")
+    assert plots.figure_alt_text(fig) == "圖：溫度。3 個子圖：「T = 0」、「T = 1」、「T = 2」；橫軸皆為 鍵，縱軸皆為 權重。"
+    plt.close(fig)
+
+
+def test_alt_text_does_not_double_the_full_stop():
+    fig, ax = plt.subplots()
+    ax.set_axis_off()
+    fig.suptitle("該用單向還是雙向 RNN？")
+    assert plots.figure_alt_text(fig) == "圖：該用單向還是雙向 RNN？"
+    plt.close(fig)

@@ -10,6 +10,13 @@ only when no Chromium can be found. Requests to other hosts (a CDN's fonts or
 scripts) are aborted on purpose: the test machine has no internet and
 the published site's own files must work without them, so a missing CDN asset
 never fails a test; errors from the site's own files always do.
+
+Issue 17 added: every chapter figure has a Chinese alt text and is readable at
+a 1440 x 900 window (shown at >= 0.8 of its width, or its smallest text >= 9 px
+on screen); every explorer works without a kernel (moved with the keyboard, it
+shows the frame precomputed for the value, with the site's own widget
+JavaScript and no request outside the site); print wraps long code lines and
+hides the explorers; a chapter page with its frames and images stays <= 6 MB.
 """
 from __future__ import annotations
 
@@ -332,14 +339,83 @@ def test_exercise_pages_open_their_student_notebook_on_colab():
         assert "在此作答" in text, f"{docname}: the answer stubs are not shown"
 
 
-def test_no_page_loads_widget_javascript_or_shows_a_widget_view():
+# The explorers of each chapter (labsupport/widgets): the page, and how many.
+EXPLORERS = {"book/01-bidirectional-rnn": 1, "book/02-attention": 2, "book/03-seq2seq-attention": 2}
+WIDGET_JS = "_static/jupyter-widgets/embed.js"
+# A chapter page with its images and embedded explorer frames must stay below this.
+PAGE_WEIGHT_LIMIT = 6_000_000
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _widget_scripts(text: str) -> list[str]:
+    return re.findall(r'<script[^>]*src="([^"]*(?:embed|html-manager|require)[^"]*\.js[^"]*)"', text)
+
+
+def test_explorers_embed_their_state_and_load_the_sites_own_widget_javascript():
     require_site()
     for docname in TOC_PAGES:
         text = page_file(docname).read_text(encoding="utf-8")
-        assert "application/vnd.jupyter.widget-view+json" not in text, docname
-        assert "@jupyter-widgets/html-manager" not in text, docname
-        assert "application/vnd.jupyter.widget-state+json" not in text, docname  # dead weight
-        assert "Loading widgets" not in text, docname
+        views = text.count('type="application/vnd.jupyter.widget-view+json"')
+        assert views == EXPLORERS.get(docname, 0), f"{docname}: {views} widget views"
+        scripts = _widget_scripts(text)
+        if views:
+            assert 'type="application/vnd.jupyter.widget-state+json"' in text, f"{docname}: no widget state"
+            assert len(scripts) == 1 and scripts[0].split("?")[0].endswith(WIDGET_JS), \
+                f"{docname}: widget JavaScript must come from the site itself: {scripts}"
+        else:
+            assert scripts == [] and "application/vnd.jupyter.widget-state+json" not in text, docname
+        for cdn in ("@jupyter-widgets/html-manager", "require.min.js", "data-jupyter-widgets-cdn"):
+            assert cdn not in text, f"{docname} refers to MyST-NB's CDN widget scripts ({cdn})"
+    assert (SITE / WIDGET_JS).is_file()
+
+
+def _page_images(docname: str) -> list[Path]:
+    page = page_file(docname)
+    text = page.read_text(encoding="utf-8")
+    files = []
+    for src in re.findall(r'<img[^>]*\ssrc="([^"]+)"', text):
+        if src.startswith("data:") or "://" in src:
+            continue
+        path = (page.parent / unquote(src.split("#")[0].split("?")[0])).resolve()
+        if path.is_file():
+            files.append(path)
+    return sorted(set(files))
+
+
+def test_chapter_pages_with_their_frames_stay_under_6_mb():
+    require_site()
+    for docname in EXPLORERS:
+        html_bytes = page_file(docname).stat().st_size
+        image_bytes = sum(path.stat().st_size for path in _page_images(docname))
+        total = html_bytes + image_bytes
+        assert total <= PAGE_WEIGHT_LIMIT, \
+            f"{docname}: {total / 1e6:.1f} MB (page {html_bytes / 1e6:.1f} MB with the explorer frames, " \
+            f"images {image_bytes / 1e6:.1f} MB)"
+
+
+def _output_images(docname: str) -> list[tuple[str, str]]:
+    """(src, alt) of every image in a page's cell outputs (the figures)."""
+    text = page_file(docname).read_text(encoding="utf-8")
+    images = []
+    for tag in re.findall(r"<img\b[^>]*>", text):
+        src = re.search(r'\ssrc="([^"]+)"', tag)  # not the frames inside the widget state (JSON-escaped)
+        alt = re.search(r'\salt="([^"]*)"', tag)
+        if src is None or ("jupyter_execute" not in src.group(1) and "_images/" not in src.group(1)):
+            continue
+        images.append((src.group(1), html.unescape(alt.group(1)) if alt else ""))
+    return images
+
+
+def test_every_chapter_figure_has_a_chinese_alt_text():
+    require_site()
+    for docname in EXPLORERS:
+        images = _output_images(docname)
+        assert images, f"{docname}: no figures found"
+        for src, alt in images:
+            name = Path(src).stem
+            assert alt and name not in alt, f"{docname}: {src} has no alt text of its own ({alt!r})"
+            assert CJK.search(alt) and alt.startswith("圖："), f"{docname}: {src} alt is not Chinese: {alt!r}"
+            assert len(alt) >= 8, f"{docname}: {src} alt says too little: {alt!r}"
 
 
 # ---------------------------------------------------------------------------
@@ -369,21 +445,25 @@ def browser(tmp_path_factory):
             executable_path=executable,
             headless=True,
             args=print_book.CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 900},
+            viewport={"width": 1440, "height": 900},  # the window the figures are checked at
         )
         yield context
         context.close()
 
 
-def _open(browser, server, path):
-    """Open ``path`` and collect the site's own errors; other hosts are aborted (no internet)."""
+def _open(browser, server, path, outside: list | None = None):
+    """Open ``path`` and collect the site's own errors; other hosts are aborted (no internet)
+    and, when ``outside`` is a list, recorded in it."""
     page = browser.new_page()
     errors: list[str] = []
 
     def route(request_route):
-        if request_route.request.url.startswith(server):
+        url = request_route.request.url
+        if url.startswith(server) or url.startswith("data:") or url.startswith("blob:"):
             request_route.continue_()
         else:  # CDN assets (MathJax, ...): unreachable offline, not the site's own files
+            if outside is not None:
+                outside.append(url)
             request_route.abort()
 
     def on_console(message):
@@ -493,5 +573,181 @@ def test_copy_button_has_traditional_labels(browser, server):
         tooltips = page.eval_on_selector_all("button.copybtn", "bs => bs.map(b => b.dataset.tooltip)")
         assert tooltips, "no copy buttons on a notebook page"
         assert set(tooltips) == {"複製"}
+    finally:
+        page.close()
+
+
+# ---------------------------------------------------------------------------
+# figures a reader can read, explorers that work without a kernel
+
+# At a 1440 x 900 window a figure must show at >= 0.8 of its natural width, or
+# its smallest text (recorded in the PNG by labsupport.plots.figure_png) must
+# be >= 9 px on screen.
+MIN_SCALE = 0.8
+MIN_TEXT_PX = 9.0
+
+
+def _smallest_text_px(path: Path) -> float | None:
+    from PIL import Image
+
+    with Image.open(path) as image:
+        value = (getattr(image, "text", {}) or {}).get("labsupport:smallest-text-px")
+    return float(value) if value else None
+
+
+def _wait_for_widgets(page, count: int) -> None:
+    if count:
+        page.wait_for_function(f"() => document.querySelectorAll('.lab-explorer').length >= {count}",
+                               timeout=60_000)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("docname", list(EXPLORERS))
+def test_figures_are_readable_at_1440_px(browser, server, docname):
+    page, errors = _open(browser, server, f"{docname}.html")
+    try:
+        _wait_for_widgets(page, EXPLORERS[docname])
+        figures = page.evaluate("""async () => {
+            const images = Array.from(document.querySelectorAll(".cell_output img"));
+            images.forEach(img => { img.loading = "eager"; });
+            await Promise.all(images.map(img => img.complete ? null
+                : new Promise(done => { img.onload = img.onerror = done; })));
+            return images.filter(img => img.getBoundingClientRect().width > 0).map(img => ({
+                src: img.getAttribute("src").slice(0, 200), natural: img.naturalWidth,
+                shown: img.getBoundingClientRect().width,
+                smallest: img.dataset.smallestTextPx ? parseFloat(img.dataset.smallestTextPx) : null}));
+        }""")
+        assert figures, f"{docname}: no figures"
+        unreadable = []
+        for figure in figures:
+            scale = figure["shown"] / figure["natural"]
+            smallest = figure["smallest"]
+            if smallest is None and not figure["src"].startswith("data:"):
+                smallest = _smallest_text_px((SITE / docname).parent / unquote(figure["src"]))
+            if scale >= MIN_SCALE or (smallest is not None and smallest * scale >= MIN_TEXT_PX):
+                continue
+            unreadable.append(f"{figure['src'][-30:]}: {figure['natural']} px shown at {figure['shown']:.0f} "
+                              f"(scale {scale:.2f}, smallest text {smallest} px -> "
+                              f"{(smallest or 0) * scale:.1f} px)")
+        assert unreadable == [], f"{docname}: figures too small to read:\n" + "\n".join(unreadable)
+        assert errors == []
+    finally:
+        page.close()
+
+
+# explorer: (page, index on the page, keys that move its control, how many positions it has)
+EXPLORER_CASES = [
+    ("book/01-bidirectional-rnn", 0, 4),
+    ("book/02-attention", 0, 21),
+    ("book/02-attention", 1, 21),
+    ("book/03-seq2seq-attention", 0, 8),
+    ("book/03-seq2seq-attention", 1, 9),
+]
+
+_FRAME_STATE_JS = """() => {
+    const script = document.querySelector('script[type="application/vnd.jupyter.widget-state+json"]');
+    const state = JSON.parse(script.textContent).state;
+    const frames = {};
+    for (const [id, model] of Object.entries(state)) {
+        const value = model.state && model.state.value;
+        if (model.model_name === "HTMLModel" && typeof value === "string" && value.includes('class="lab-frame"')) {
+            const template = document.createElement("template");  // serialised as the browser parses it
+            template.innerHTML = value;
+            frames[id] = template.content.firstElementChild.outerHTML;
+        }
+    }
+    return frames;
+}"""
+
+_SHOWN_JS = """(index) => {
+    const explorer = document.querySelectorAll('.lab-explorer')[index];
+    const visible = Array.from(explorer.querySelectorAll('.lab-frame'))
+        .filter(frame => frame.offsetParent !== null && frame.getBoundingClientRect().height > 0);
+    const readout = explorer.querySelector('.widget-readout');
+    const pressed = explorer.querySelector('.widget-toggle-button.mod-active, button.mod-active');
+    return {
+        count: visible.length,
+        value: visible.length ? visible[0].dataset.value : null,
+        html: visible.length ? visible[0].outerHTML : null,
+        control: readout ? readout.textContent.trim() : (pressed ? pressed.textContent.trim() : null),
+    };
+}"""
+
+
+def _normalise(markup: str) -> str:
+    # the theme makes scrollable <pre> focusable (tabindex) once they are on the page
+    markup = re.sub(r'\stabindex="-?\d+"', "", markup)
+    return re.sub(r"\s+", " ", html.unescape(markup)).strip()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("docname, index, positions", EXPLORER_CASES)
+def test_explorer_works_without_a_kernel(browser, server, docname, index, positions):
+    outside: list[str] = []
+    page, errors = _open(browser, server, f"{docname}.html", outside)
+    try:
+        _wait_for_widgets(page, EXPLORERS[docname])
+        explorer = page.locator(".lab-explorer").nth(index)
+        explorer.scroll_into_view_if_needed()
+        frames = page.evaluate(_FRAME_STATE_JS)
+        precomputed: dict[str, list[str]] = {}
+        for value in frames.values():
+            label = html.unescape(re.search(r'data-value="([^"]*)"', value).group(1))
+            precomputed.setdefault(label, []).append(_normalise(value))
+        seen = []
+        shown = page.evaluate(_SHOWN_JS, index)
+        seen.append(shown)
+        handle = explorer.locator(".noUi-handle")
+        if handle.count():
+            handle.first.focus()
+            moves = ["End", "Home", "ArrowRight", "ArrowRight"]
+            for key in moves:
+                page.keyboard.press(key)
+                page.wait_for_timeout(150)
+                seen.append(page.evaluate(_SHOWN_JS, index))
+        else:  # toggle buttons: focus one and press it with the keyboard
+            buttons = explorer.locator("button")
+            assert buttons.count() == positions
+            for position in (positions - 1, 1):
+                buttons.nth(position).focus()
+                page.keyboard.press("Enter")
+                page.wait_for_timeout(150)
+                seen.append(page.evaluate(_SHOWN_JS, index))
+        for state in seen:
+            assert state["count"] == 1, f"{docname} explorer {index}: {state['count']} frames visible"
+            assert state["value"] == state["control"], \
+                f"{docname} explorer {index}: control shows {state['control']!r}, frame is for {state['value']!r}"
+            expected = precomputed.get(state["value"])
+            assert expected, f"no precomputed frame for {state['value']!r}"
+            assert _normalise(state["html"]) in expected, \
+                f"{docname} explorer {index}: the frame shown is not the one computed for {state['value']!r}"
+        values = [state["value"] for state in seen]
+        assert len(set(values)) >= 3, f"{docname} explorer {index}: the frame did not change: {values}"
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        explorer.screenshot(path=str(SCREENSHOTS / f"explorer-{docname.split('/')[-1]}-{index}.png"))
+        assert errors == [], f"{docname}: JavaScript errors"
+        assert outside == [], f"{docname}: requests outside the site: {outside[:5]}"
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("docname", list(EXPLORERS))
+def test_print_keeps_every_character_of_code_and_hides_the_explorers(browser, server, docname):
+    """What ``make pdf`` prints: A4 text width (186 mm, about 703 px) with the print style."""
+    page, errors = _open(browser, server, f"{docname}.html")
+    try:
+        _wait_for_widgets(page, EXPLORERS[docname])
+        page.set_viewport_size({"width": 703, "height": 1000})
+        page.emulate_media(media="print")
+        page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
+        clipped = page.evaluate("""() => Array.from(document.querySelectorAll('.cell_input pre, .cell_output pre'))
+            .filter(pre => pre.offsetParent !== null && pre.scrollWidth > pre.clientWidth + 1)
+            .map(pre => pre.textContent.split('\\n').reduce((a, b) => a.length >= b.length ? a : b).slice(0, 100))""")
+        assert clipped == [], f"{docname}: code lines clipped in print: {clipped[:3]}"
+        visible_explorers = page.evaluate("""() => Array.from(document.querySelectorAll('.lab-explorer'))
+            .filter(e => e.getBoundingClientRect().height > 0).length""")
+        assert visible_explorers == 0, f"{docname}: explorers are printed"
+        assert errors == []
     finally:
         page.close()

@@ -84,7 +84,10 @@ def test_table_and_static_figure():
 
 def test_live_explorer_builds_a_slider_over_the_range():
     pytest.importorskip("ipywidgets")
+    open_figures = plt.get_fignums()
     widget = explorer.live_temperature_explorer(explorer.FIVE_SCORES, explorer.FIVE_VALUES)
     slider = widget.children[0]
-    assert 10 ** slider.min == pytest.approx(0.1) and 10 ** slider.max == pytest.approx(10.0)
-    plt.close("all")
+    values = [value for _, value in slider.options]
+    assert values[0] == pytest.approx(0.1) and values[-1] == pytest.approx(10.0) and len(values) == 21
+    assert slider.value == pytest.approx(1.0)
+    assert plt.get_fignums() == open_figures  # frames are drawn into HTML, no figure is left open

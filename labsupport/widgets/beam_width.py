@@ -191,7 +191,7 @@ def static_beam_width_figure(sweep: BeamSweep, *, n_top: int = 3, title: str = "
 
     cjk_font_name()
     widths = [r.width for r in sweep.results]
-    fig, (ax_score, ax_cost) = plt.subplots(1, 2, figsize=(11, 3.8), constrained_layout=True)
+    fig, (ax_score, ax_cost) = plt.subplots(1, 2, figsize=(9.6, 4.0), constrained_layout=True)
     for rank in range(n_top):
         xs = [r.width for r in sweep.results if len(r.hypotheses) > rank]
         ys = [r.hypotheses[rank].log_prob for r in sweep.results if len(r.hypotheses) > rank]
@@ -228,19 +228,23 @@ def live_beam_width(step_fn, state, *, start_token: int, end_token: int, max_len
                     token_names=None, width: int = 1, n_show: int = 5):
     """An ipywidgets slider (beam width 1–8) that reruns beam search and lists the hypotheses.
 
-    Returns the widget (display it as a cell's last expression). It needs a
-    running kernel; the static book shows :func:`static_beam_width_figure`
-    and :func:`beam_width_table` instead.
+    Returns the widget (:func:`labsupport.widgets.frames.frame_explorer`): in
+    a kernel each width is searched when the slider reaches it; in the book
+    all eight are searched at build time and the slider switches them in the
+    browser.
     """
+    import html
+
     import ipywidgets as widgets
-    from IPython.display import display
+
+    from labsupport.widgets.frames import frame_explorer
 
     # validate the arguments once, before any widget exists
     compute_beam_width(step_fn, state, start_token=start_token, end_token=end_token, max_len=max_len, widths=[width])
 
     import pandas as pd
 
-    def show(width):
+    def render(width):
         result = compute_beam_width(step_fn, state, start_token=start_token, end_token=end_token,
                                     max_len=max_len, widths=[width])
 
@@ -250,9 +254,13 @@ def live_beam_width(step_fn, state, *, start_token: int, end_token: int, max_len
              "P": round(float(np.exp(h.log_prob)), 4)}
             for rank, h in enumerate(entry.hypotheses[:n_show])
         ]).set_index("名次")
-        print(f"貪婪解碼 log P = {result.greedy_log_prob:.3f}；集束寬度 {width}：最佳 log P = {entry.best_log_prob:.3f}，"
-              f"模型呼叫 {entry.model_calls} 次、評估 {entry.rows} 列、{1000 * entry.seconds:.1f} ms")
-        display(table)
+        # the time varies from run to run; the frame states only what is reproducible
+        text = (f"貪婪解碼 log P = {result.greedy_log_prob:.3f}；集束寬度 {width}：最佳 log P = {entry.best_log_prob:.3f}，"
+                f"模型呼叫 {entry.model_calls} 次、評估 {entry.rows} 列")
+        return f'<p class="lab-frame-text">{html.escape(text)}</p>' + table.to_html(classes="dataframe lab-frame-table")
 
-    slider = widgets.IntSlider(value=width, min=WIDTH_RANGE[0], max=WIDTH_RANGE[1], step=1, description="集束寬度")
-    return widgets.interactive(show, width=slider)
+    slider = widgets.SelectionSlider(options=[(str(w), w) for w in range(WIDTH_RANGE[0], WIDTH_RANGE[1] + 1)],
+                                     value=width, description="集束寬度", continuous_update=True,
+                                     style={"description_width": "initial"},
+                                     layout=widgets.Layout(width="32rem", max_width="100%"))
+    return frame_explorer(slider, render)

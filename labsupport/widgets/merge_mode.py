@@ -219,7 +219,7 @@ def static_merge_mode_figure(results: dict, title: str = "四種合併方式：�
 
     cjk_font_name()
     modes = list(results)
-    fig, (ax_size, ax_accuracy) = plt.subplots(1, 2, figsize=(10, 3.6), constrained_layout=True)
+    fig, (ax_size, ax_accuracy) = plt.subplots(1, 2, figsize=(9.6, 3.8), constrained_layout=True)
     params = [results[mode]["next_layer_params"] for mode in modes]
     bars = ax_size.bar(modes, params, color="tab:gray")
     ax_size.bar_label(bars, labels=[f"寬 {results[m]['width']}\n{p} 個" for m, p in zip(modes, params)],
@@ -241,32 +241,38 @@ def live_merge_mode_explorer(results: dict, merge_mode: str = "concat"):
     """An ipywidgets toggle over the trained modes; shows shape, next-layer size and accuracy of the choice.
 
     Reads the precomputed ``results`` of :func:`train_merge_mode_models`
-    (nothing is retrained on a click). Returns the widget; it needs a running
-    kernel, so the static book shows :func:`merge_mode_table` and
-    :func:`static_merge_mode_figure` instead.
+    (nothing is retrained on a click). Returns the widget
+    (:func:`labsupport.widgets.frames.frame_explorer`): in a kernel each click
+    draws its frame; in the book the four frames are drawn at build time and
+    the buttons switch them in the browser.
 
     Raises ``ValueError`` if ``merge_mode`` is not one of the results.
     """
+    import html
+
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
-    from labsupport.plots import cjk_font_name
+    from labsupport.plots import cjk_font_name, figure_img_html
+    from labsupport.widgets.frames import frame_explorer
 
     cjk_font_name()
     if merge_mode not in results:
         raise ValueError(f"merge_mode must be one of the trained modes {tuple(results)}, got {merge_mode!r}")
 
-    def show(mode):
+    def render(mode):
         result = results[mode]
-        print(f"merge_mode = {mode!r}")
-        print(f"  雙向層輸出形狀 {result['output_shape']}（合併後寬度 {result['width']}）")
-        print(f"  下一層參數量 {result['next_layer_params']} = {result['next_layer_formula']}")
+        lines = [f"merge_mode = {mode!r}",
+                 f"  雙向層輸出形狀 {result['output_shape']}（合併後寬度 {result['width']}）",
+                 f"  下一層參數量 {result['next_layer_params']} = {result['next_layer_formula']}"]
+        figure = ""
         if "accuracy" in result:
-            print(f"  整個模型 {result['params']:,} 個參數，測試準確率 {result['accuracy']:.3f}")
-            fig, ax = plt.subplots(figsize=(5, 3), constrained_layout=True)
+            lines.append(f"  整個模型 {result['params']:,} 個參數，測試準確率 {result['accuracy']:.3f}")
+            fig, ax = plt.subplots(figsize=(5.6, 3.2), constrained_layout=True)
             _draw_accuracy(ax, results, highlight=mode)
-            ax.set_title(f"目前選擇：{mode}")
-            plt.show()
+            ax.set_title(f"目前選擇：{mode}（橘色）的測試準確率")
+            figure = figure_img_html(fig)
+        return f'<pre class="lab-frame-text">{html.escape(chr(10).join(lines))}</pre>{figure}'
 
     toggle = widgets.ToggleButtons(options=list(results), value=merge_mode, description="merge_mode")
-    return widgets.interactive(show, mode=toggle)
+    return frame_explorer(toggle, render)

@@ -165,7 +165,7 @@ def static_sampling_figure(results: Sequence[SamplingResult], *, greedy_log_prob
     cjk_font_name()
     temperatures = [r.temperature for r in results]
     n_samples = len(results[0].samples)
-    fig, (ax_div, ax_lp) = plt.subplots(1, 2, figsize=(11, 3.6), constrained_layout=True)
+    fig, (ax_div, ax_lp) = plt.subplots(1, 2, figsize=(9.6, 3.8), constrained_layout=True)
     ax_div.plot(temperatures, [r.distinct for r in results], "o-", label="相異序列數")
     ax_div.axhline(n_samples, color="gray", ls=":", label=f"樣本數 {n_samples}")
     ax_div.set_xscale("log")
@@ -186,30 +186,37 @@ def static_sampling_figure(results: Sequence[SamplingResult], *, greedy_log_prob
 
 
 def live_sampling(step_fn, state, *, start_token: int, end_token: int, max_len: int,
-                  token_names=None, temperature: float = 1.0, n_samples: int = 10, seed: int = 0):
-    """An ipywidgets slider (T from 0.1 to 3, log scale) that draws ``n_samples`` sequences and lists them.
+                  token_names=None, temperature: float = 1.0, n_samples: int = 10, seed: int = 0,
+                  temperatures: Sequence[float] = DEFAULT_TEMPERATURES):
+    """An ipywidgets slider over ``temperatures`` (0.1 to 3, log-spaced) that draws ``n_samples``
+    sequences at the chosen T and lists them.
 
-    Returns the widget; it needs a running kernel (the static book shows
-    :func:`static_sampling_figure` and :func:`sampling_table`).
+    Returns the widget (:func:`labsupport.widgets.frames.frame_explorer`): in
+    a kernel each temperature is sampled when the slider reaches it; in the
+    book every temperature is sampled at build time (same seed, so the same
+    samples) and the slider switches them in the browser.
     """
-    import ipywidgets as widgets
+    import html
+
     import pandas as pd
-    from IPython.display import display
+
+    from labsupport.widgets.frames import frame_explorer, selection_slider
 
     # validate the arguments once, before any widget exists
     compute_sampling(step_fn, state, start_token=start_token, end_token=end_token, max_len=max_len,
-                     temperatures=[temperature], n_samples=1, seed=seed)
+                     temperatures=[temperature, *temperatures], n_samples=1, seed=seed)
     n_samples = check_int("n_samples", n_samples)
 
-    def show(temperature):
+    def render(temperature):
         result = compute_sampling(step_fn, state, start_token=start_token, end_token=end_token, max_len=max_len,
                                   temperatures=[temperature], n_samples=n_samples, seed=seed)[0]
-        print(f"T = {temperature:.2f}：{n_samples} 個樣本中有 {result.distinct} 種序列，平均 log P = {result.mean_log_prob:.2f}")
-        display(pd.DataFrame([
+        text = f"T = {temperature:.2f}：{n_samples} 個樣本中有 {result.distinct} 種序列，平均 log P = {result.mean_log_prob:.2f}"
+        table = pd.DataFrame([
             {"序列": _describe(seq, token_names, end_token), "次數": n, "log P": round(lp, 3)}
             for seq, n, lp in result.counts()
-        ]))
+        ])
+        return f'<p class="lab-frame-text">{html.escape(text)}</p>' + table.to_html(classes="dataframe lab-frame-table")
 
-    slider = widgets.FloatLogSlider(value=temperature, base=10, min=np.log10(TEMPERATURE_RANGE[0]),
-                                    max=np.log10(TEMPERATURE_RANGE[1]), step=0.05, description="溫度 T")
-    return widgets.interactive(show, temperature=slider)
+    slider = selection_slider(list(temperatures), value=temperature, description="溫度 T",
+                              labels=[f"{t:g}" for t in temperatures])
+    return frame_explorer(slider, render)

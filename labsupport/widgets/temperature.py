@@ -10,7 +10,8 @@ scaled dot product's 1/sqrt(d_k) is such a division with T = sqrt(d_k).
 - ``static_temperature_figure(...)``: small multiples over the slider's range,
   drawn when the book is built;
 - ``live_temperature_explorer(...)``: the ipywidgets slider (log scale,
-  0.1 to 10) that redraws the same panel.
+  0.1 to 10, 21 positions) that redraws the same panel; on the book's page
+  the panels are precomputed and switched in the browser.
 
 The chapter's two examples are module constants: ``FIVE_SCORES`` with
 ``FIVE_VALUES`` (section 2.2) and ``EXAMPLE_Q``, ``EXAMPLE_K``, ``EXAMPLE_V``
@@ -30,6 +31,7 @@ __all__ = [
     "EXAMPLE_V",
     "example_scores",
     "TEMPERATURE_RANGE",
+    "SLIDER_TEMPERATURES",
     "compute_temperature_attention",
     "temperature_table",
     "static_temperature_figure",
@@ -45,6 +47,8 @@ EXAMPLE_K = np.array([[0.9, 0.4, 0.1], [0.2, 0.6, 0.3], [1.1, 0.5, 0.2]])
 EXAMPLE_V = np.array([[2.0, 1.5], [1.0, 2.0], [3.0, 1.0]])
 
 TEMPERATURE_RANGE = (0.1, 10.0)
+# The explorer's slider positions: 10^-1, 10^-0.9, ..., 10^1 (log scale).
+SLIDER_TEMPERATURES = tuple(float(f"{t:.3g}") for t in np.logspace(-1, 1, 21))
 
 
 def example_scores() -> np.ndarray:
@@ -166,7 +170,7 @@ def static_temperature_figure(
     query_labels=None,
     title: str = "溫度如何改變注意力權重",
 ):
-    """Small multiples: the weights at each of ``temperatures``, then entropy vs T.
+    """Small multiples (three per row): the weights at each of ``temperatures``, then entropy vs T.
 
     One bar panel per temperature (grouped bars for several queries, the
     uniform share 1/n_keys dashed, entropy H and context c in the panel
@@ -180,8 +184,16 @@ def static_temperature_figure(
     cjk_font_name()
     scores = np.asarray(scores, dtype=np.float64)
     n_keys, n_queries, key_labels, query_labels = _labels(scores, key_labels, query_labels)
-    fig, axes = plt.subplots(1, len(temperatures) + 1, figsize=(2.6 * (len(temperatures) + 1), 3.4),
-                             constrained_layout=True)
+    # three panels per row: at the book's text width (about 790 px) the small
+    # text stays >= 9 px on screen (one row of six made it 5 px)
+    n_panels = len(temperatures) + 1
+    n_cols = min(3, n_panels)
+    n_rows = -(-n_panels // n_cols)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(3.2 * n_cols, 3.3 * n_rows), constrained_layout=True,
+                             squeeze=False)
+    for ax in axes.flat[n_panels:]:
+        ax.remove()
+    axes = list(axes.flat[:n_panels])
     for panel, (ax, temperature) in enumerate(zip(axes[:-1], temperatures)):
         _draw_panel(ax, compute_temperature_attention(scores, values, temperature), key_labels, query_labels,
                     legend=panel == 0)
@@ -200,30 +212,35 @@ def static_temperature_figure(
     return fig
 
 
-def live_temperature_explorer(scores, values, *, key_labels=None, query_labels=None, temperature: float = 1.0):
-    """An ipywidgets slider (T from 0.1 to 10, log scale) that redraws the weights panel.
+def live_temperature_explorer(scores, values, *, key_labels=None, query_labels=None, temperature: float = 1.0,
+                              temperatures=None):
+    """The explorer: a slider over ``temperatures`` (default :data:`SLIDER_TEMPERATURES`,
+    21 log-spaced values from 0.1 to 10) above the weights panel at the chosen T.
 
-    Returns the widget; display it as the last expression of a cell. It needs
-    a running kernel (Jupyter, Colab, Binder): in the static book it is
-    inert, which is why ``static_temperature_figure`` exists.
+    Returns the widget (:func:`labsupport.widgets.frames.frame_explorer`): in a
+    kernel it redraws the panel when the slider moves; in the book every
+    panel is drawn at build time and the slider switches them in the browser.
     """
-    import ipywidgets as widgets
-    import matplotlib.pyplot as plt
+    from labsupport.plots import cjk_font_name, figure_img_html
+    from labsupport.widgets.frames import frame_explorer, selection_slider
 
-    from labsupport.plots import cjk_font_name
+    import matplotlib.pyplot as plt
 
     cjk_font_name()
     scores = np.asarray(scores, dtype=np.float64)
     compute_temperature_attention(scores, values, temperature)  # validate once, before any widget exists
     _, _, key_labels, query_labels = _labels(scores, key_labels, query_labels)
+    temperatures = SLIDER_TEMPERATURES if temperatures is None else tuple(float(t) for t in temperatures)
+    for t in temperatures:
+        check_temperature(t)
 
-    def redraw(temperature):
-        fig, ax = plt.subplots(figsize=(5, 3.2), constrained_layout=True)
+    def render(temperature):
+        fig, ax = plt.subplots(figsize=(5.6, 3.4), constrained_layout=True)
         _draw_panel(ax, compute_temperature_attention(scores, values, temperature), key_labels, query_labels,
                     legend=True)
-        plt.show()
+        fig.suptitle(f"溫度 T = {temperature:.3g} 時的注意力權重", fontsize="medium")
+        return figure_img_html(fig)
 
-    slider = widgets.FloatLogSlider(value=temperature, base=10, min=np.log10(TEMPERATURE_RANGE[0]),
-                                    max=np.log10(TEMPERATURE_RANGE[1]), step=0.05, description="溫度 T",
-                                    continuous_update=True)
-    return widgets.interactive(redraw, temperature=slider)
+    slider = selection_slider(temperatures, value=temperature, description="溫度 T",
+                              labels=[f"{t:.3g}" for t in temperatures])
+    return frame_explorer(slider, render)
