@@ -14,8 +14,15 @@ generator, not the first-principles simulator of ``labsupport.data``: here
 the information in a record must grow with its length, which a disturbance
 that is new at every step guarantees.
 
->>> from labsupport.bottleneck import batch_temperature_records, reconstruction_model
+Chapter 2.1 uses :func:`code_model` (an autoencoder whose only channel
+between encoder and decoder is a vector of ``code_size`` numbers) and
+:func:`pca_floor` (the lowest error any *linear* summary of that many numbers
+reaches on the same records): when the trained model's error sits on the
+floor, the size of the vector, not the training, is what limits it.
+
+>>> from labsupport.bottleneck import batch_temperature_records, code_model, reconstruction_model
 >>> records = batch_temperature_records(256, 40, seed=1)
+>>> model = code_model(40, code_size=8)
 >>> model, attention_model = reconstruction_model(40, attention=True)
 """
 from __future__ import annotations
@@ -34,6 +41,8 @@ __all__ = [
     "TemperatureRecords",
     "PositionEncoding",
     "batch_temperature_records",
+    "code_model",
+    "pca_floor",
     "reconstruction_model",
 ]
 
@@ -187,6 +196,70 @@ def reconstruction_model(
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
     attention_model = keras.Model(temperature, [reconstruction, weights], name=f"{name}_weights") if attention else None
     return model, attention_model
+
+
+def code_model(length: int, *, code_size: int, units: int = 32, hidden_units: int = 64,
+               learning_rate: float = 5e-3, seed: int = 0):
+    """An autoencoder for (batch, length, 1) records in K whose bottleneck is ``code_size`` numbers.
+
+    Encoder: a GRU with ``units`` units reads the record; its final state goes
+    through a linear ``Dense(code_size)``, the *code*. Decoder: ``Dense(hidden_units,
+    relu)`` -> ``Dense(length)`` rebuilds every step from the code alone, so
+    the code is the only channel between the two. The encoder and decoder are
+    the same for every ``code_size``; only the width of the code changes.
+
+    Returns the model compiled with MSE (K^2) and Adam; its output has shape
+    (batch, length) in K. ``seed`` fixes the initial weights.
+
+    Raises
+    ------
+    ValueError
+        For a size that is not a positive integer.
+    """
+    length = check_int("length", length)
+    code_size = check_int("code_size", code_size)
+    units = check_int("units", units)
+    hidden_units = check_int("hidden_units", hidden_units)
+    init = keras.initializers.GlorotUniform
+    layers = keras.layers
+    temperature = keras.Input((length, 1), name="temperature")                          # (batch, L, 1) K
+    scaled = layers.Rescaling(1.0 / _SCALE_K, offset=-_CENTER_K / _SCALE_K)(temperature)
+    final_state = layers.GRU(units, kernel_initializer=init(seed),
+                             recurrent_initializer=keras.initializers.Orthogonal(seed=seed),
+                             name="encoder")(scaled)                                    # (batch, u)
+    code = layers.Dense(code_size, kernel_initializer=init(seed + 1), name="code")(final_state)    # (batch, code)
+    hidden = layers.Dense(hidden_units, activation="relu", kernel_initializer=init(seed + 2),
+                          name="decoder_hidden")(code)
+    scaled_output = layers.Dense(length, kernel_initializer=init(seed + 3), name="decoder_output")(hidden)
+    reconstruction = layers.Rescaling(_SCALE_K, offset=_CENTER_K, name="reconstruction")(scaled_output)  # (batch, L)
+    model = keras.Model(temperature, reconstruction, name=f"code_{code_size}")
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
+    return model
+
+
+def pca_floor(train: np.ndarray, test: np.ndarray, code_size: int) -> float:
+    """RMSE on ``test`` of the best linear summary of each record by ``code_size`` numbers.
+
+    The summary is the projection on the ``code_size`` leading principal
+    components of ``train`` (both (n, length)); the records are rebuilt from
+    it and compared with ``test``. For Gaussian records such as these, no
+    smooth encoder with ``code_size`` outputs does better on average.
+
+    Raises
+    ------
+    ValueError
+        For 2-D arrays of different lengths, or ``code_size`` not in 1..length.
+    """
+    train, test = np.asarray(train, dtype=np.float64), np.asarray(test, dtype=np.float64)
+    if train.ndim != 2 or test.ndim != 2 or train.shape[1] != test.shape[1]:
+        raise ValueError(f"train and test must be (n, length) with the same length, got {train.shape} and {test.shape}")
+    code_size = check_int("code_size", code_size)
+    if code_size > train.shape[1]:
+        raise ValueError(f"code_size must be at most the length {train.shape[1]}, got {code_size}")
+    mean = train.mean(axis=0)
+    components = np.linalg.svd(train - mean, full_matrices=False)[2][:code_size]       # (code, length)
+    rebuilt = (test - mean) @ components.T @ components + mean
+    return float(np.sqrt(np.mean((rebuilt - test) ** 2)))
 
 
 @keras.saving.register_keras_serializable(package="labsupport.bottleneck")

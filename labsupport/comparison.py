@@ -31,7 +31,8 @@ def _accuracy(probabilities: np.ndarray, targets: np.ndarray) -> float:
 
 
 def fit_and_score(model, train_inputs, train_targets, test_inputs, test_targets, *, epochs: int = 20,
-                  batch_size: int = 64, learning_rate: float = 5e-3, seed: int = 0, sample_weight=None) -> dict:
+                  batch_size: int = 64, learning_rate: float = 5e-3, seed: int = 0, sample_weight=None,
+                  validation=None, patience: int = 5) -> dict:
     """Compile ``model`` (Adam, sparse categorical cross-entropy), train it, and score it on the test set.
 
     ``train_targets``/``test_targets`` are integer class ids of the shape of
@@ -40,9 +41,16 @@ def fit_and_score(model, train_inputs, train_targets, test_inputs, test_targets,
     in the accuracy). ``seed`` fixes Keras' global generator before training
     (the order of the mini-batches); the initial weights are the builder's.
 
-    Returns ``{"accuracy", "train_seconds", "params"}``: test accuracy (share
-    of test targets whose most probable class is right), wall-clock seconds of
-    ``fit``, and ``model.count_params()``.
+    With ``validation=(inputs, targets)`` training stops early: after
+    ``patience`` epochs without a lower validation loss it stops and keeps the
+    weights of the epoch with the lowest validation loss (``epochs`` is then
+    the most it may run). Without it, it runs exactly ``epochs`` epochs.
+
+    Returns ``{"accuracy", "train_seconds", "params", "epochs_run",
+    "best_epoch"}``: test accuracy (share of test targets whose most probable
+    class is right), wall-clock seconds of ``fit``, ``model.count_params()``,
+    the number of epochs trained and the (1-based) epoch whose weights were
+    kept (the last one without ``validation``).
 
     Raises ``ValueError`` for sizes < 1, a learning rate <= 0, or targets
     whose shape does not match the inputs.
@@ -56,17 +64,29 @@ def fit_and_score(model, train_inputs, train_targets, test_inputs, test_targets,
     for part, inputs, targets in (("train", train_inputs, train_targets), ("test", test_inputs, test_targets)):
         if np.shape(inputs)[0] != targets.shape[0]:
             raise ValueError(f"{part} inputs have {np.shape(inputs)[0]} samples but {part} targets {targets.shape[0]}")
+    fit_options = {}
+    if validation is not None:
+        patience = check_int("patience", patience)
+        validation_inputs, validation_targets = validation
+        validation_targets = np.asarray(validation_targets)
+        if np.shape(validation_inputs)[0] != validation_targets.shape[0]:
+            raise ValueError(f"validation inputs have {np.shape(validation_inputs)[0]} samples but validation "
+                             f"targets {validation_targets.shape[0]}")
+        fit_options["validation_data"] = (validation_inputs, np.maximum(validation_targets, 0))
+        fit_options["callbacks"] = [keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True)]
     keras.utils.set_random_seed(seed)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy")
     started = time.perf_counter()
-    model.fit(train_inputs, np.maximum(train_targets, 0), sample_weight=sample_weight, epochs=epochs,
-              batch_size=batch_size, verbose=0)
+    history = model.fit(train_inputs, np.maximum(train_targets, 0), sample_weight=sample_weight, epochs=epochs,
+                        batch_size=batch_size, verbose=0, **fit_options)
     seconds = time.perf_counter() - started
+    epochs_run = len(history.history["loss"])
+    best_epoch = int(np.argmin(history.history["val_loss"])) + 1 if validation is not None else epochs_run
     probabilities = np.asarray(model.predict(test_inputs, batch_size=256, verbose=0))
     if probabilities.shape[:-1] != test_targets.shape:
         raise ValueError(f"the model outputs {probabilities.shape} but the test targets have shape {test_targets.shape}")
     return {"accuracy": _accuracy(probabilities, test_targets), "train_seconds": seconds,
-            "params": int(model.count_params())}
+            "params": int(model.count_params()), "epochs_run": epochs_run, "best_epoch": best_epoch}
 
 
 def compare_models(builders: dict[str, Callable[[int], object]], train_inputs, train_targets, test_inputs,
@@ -75,11 +95,13 @@ def compare_models(builders: dict[str, Callable[[int], object]], train_inputs, t
 
     ``builders`` maps a display name to a function ``seed -> Keras model``
     (uncompiled). ``fit_options`` go to :func:`fit_and_score` (epochs,
-    batch_size, learning_rate). With ``progress`` one compact line per trained
-    model is printed.
+    batch_size, learning_rate, validation, patience). With ``progress`` one
+    compact line per trained model is printed (in Chinese, as the book's pages
+    show it).
 
     Returns a pandas DataFrame with one row per (model, seed) and columns
-    ``model``, ``seed``, ``accuracy``, ``train_seconds``, ``params``.
+    ``model``, ``seed``, ``accuracy``, ``train_seconds``, ``params``,
+    ``epochs_run``, ``best_epoch``.
 
     Raises ``ValueError`` for no builders or no seeds.
     """
@@ -97,8 +119,9 @@ def compare_models(builders: dict[str, Callable[[int], object]], train_inputs, t
                                    **fit_options)
             rows.append({"model": name, "seed": seed, **scores})
             if progress:
-                print(f"{name:<10s} seed {seed}: test accuracy {scores['accuracy']:.3f}, "
-                      f"{scores['train_seconds']:.1f} s, {scores['params']:,} parameters")
+                print(f"{name}，種子 {seed}：測試準確率 {scores['accuracy']:.3f}，{scores['params']:,} 個參數，"
+                      f"訓練 {scores['epochs_run']} 個週期（保留第 {scores['best_epoch']} 個），"
+                      f"{scores['train_seconds']:.1f} 秒")
     return pd.DataFrame(rows)
 
 

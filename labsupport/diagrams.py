@@ -285,8 +285,8 @@ def decision_flowchart(title: str | None = None):
     output = decision(ax, (0.0, 3.2), "輸出是整段一個，\n還是每一步一個？", width=4.0, height=1.6)
     one = box(ax, (-5.0, 3.2), "雙向，多對一\n批次品質分級、\n整批特徵擷取", width=3.0, height=1.2, color=MERGE_COLOR)
     many = box(ax, (5.0, 3.2), "雙向，多對多\n階段標註、\n逐步異常偵測", width=3.0, height=1.2, color=MERGE_COLOR)
-    cell = decision(ax, (0.0, 1.0), "依賴很長、\n資料也夠多嗎？", width=3.6, height=1.5)
-    lstm = box(ax, (-4.2, -0.3), "Bi-LSTM\n記憶較長，參數較多", width=3.0, height=0.9, color=BACKWARD_COLOR)
+    cell = decision(ax, (0.0, 1.0), "參數與計算\n預算寬裕嗎？", width=3.6, height=1.5)
+    lstm = box(ax, (-4.2, -0.3), "Bi-LSTM 與 Bi-GRU\n都訓練，實測比較", width=3.0, height=0.9, color=BACKWARD_COLOR)
     gru = box(ax, (4.2, -0.3), "Bi-GRU\n參數較少，先試它", width=3.0, height=0.9, color=BACKWARD_COLOR)
     arrow(ax, (start[0], start[1] - 0.3), (complete[0], complete[1] + 0.95), gap=1)
     arrow(ax, (2.0, complete[1]), (online[0] - 1.6, online[1]), label="否", label_offset=(0, 0.25), gap=1,

@@ -8,6 +8,8 @@ from labsupport.bottleneck import (
     PHASE_NAMES,
     PositionEncoding,
     batch_temperature_records,
+    code_model,
+    pca_floor,
     reconstruction_model,
 )
 from labsupport.positional import sinusoidal_encoding
@@ -99,3 +101,38 @@ def test_attention_learns_to_copy_a_short_record():
     rmse = np.sqrt(np.mean((prediction - test.temperature) ** 2))
     setpoint_rmse = np.sqrt(np.mean((test.setpoint - test.temperature) ** 2))
     assert rmse < 0.5 * setpoint_rmse  # it rebuilds the disturbances, not just the recipe curve
+
+
+def test_code_model_squeezes_the_record_through_code_size_numbers():
+    model = code_model(12, code_size=3, units=8, hidden_units=16, seed=1)
+    records = batch_temperature_records(5, 12, seed=0).temperature
+    rebuilt = np.asarray(model(records[..., None]))
+    assert rebuilt.shape == (5, 12)
+    assert model.get_layer("code").output.shape == (None, 3)
+    # the decoder sees only the code: a model cut at the code reproduces the output
+    code = keras.Model(model.input, model.get_layer("code").output)(records[..., None])
+    decoder_hidden = model.get_layer("decoder_hidden")(code)
+    scaled = model.get_layer("decoder_output")(decoder_hidden)
+    np.testing.assert_allclose(np.asarray(model.get_layer("reconstruction")(scaled)), rebuilt, rtol=1e-5, atol=1e-3)
+    again = code_model(12, code_size=3, units=8, hidden_units=16, seed=1)
+    np.testing.assert_allclose(np.asarray(again(records[..., None])), rebuilt, rtol=1e-6)
+    with pytest.raises(ValueError, match="code_size"):
+        code_model(12, code_size=0)
+
+
+def test_pca_floor_matches_a_direct_projection_and_falls_with_the_code_size():
+    train = batch_temperature_records(300, 20, seed=1).temperature
+    test = batch_temperature_records(100, 20, seed=2).temperature
+    floors = [pca_floor(train, test, k) for k in (1, 2, 4, 8, 20)]
+    assert all(a > b for a, b in zip(floors, floors[1:]))
+    assert floors[-1] == pytest.approx(0.0, abs=1e-3)            # every component: exact rebuild
+    # independent computation through the covariance's eigenvectors
+    centred = train - train.mean(axis=0)
+    eigenvalues, eigenvectors = np.linalg.eigh(centred.T @ centred)
+    top = eigenvectors[:, np.argsort(eigenvalues)[::-1][:4]]
+    rebuilt = (test - train.mean(axis=0)) @ top @ top.T + train.mean(axis=0)
+    assert floors[2] == pytest.approx(np.sqrt(np.mean((rebuilt - test) ** 2)), rel=1e-6)
+    with pytest.raises(ValueError, match="code_size"):
+        pca_floor(train, test, 21)
+    with pytest.raises(ValueError, match="same length"):
+        pca_floor(train, test[:, :10], 2)

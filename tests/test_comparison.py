@@ -31,6 +31,21 @@ def test_fit_and_score_reports_the_test_accuracy_of_the_trained_model(sign_task)
 
 
 @pytest.mark.slow
+def test_fit_and_score_with_validation_stops_early_and_keeps_the_best_epoch(sign_task):
+    train_x, train_y, test_x, test_y = sign_task
+    # validation targets the model cannot fit (labels flipped): the validation loss rises, training stops
+    validation = (train_x[:32], 1 - train_y[:32])
+    scores = fit_and_score(_builder(False)(0), train_x, train_y, test_x, test_y, epochs=40, batch_size=16,
+                           learning_rate=1e-2, validation=validation, patience=2)
+    assert scores["epochs_run"] < 40
+    assert scores["best_epoch"] == scores["epochs_run"] - 2        # patience epochs after the best one
+    without = fit_and_score(_builder(False)(0), train_x, train_y, test_x, test_y, epochs=3, batch_size=16)
+    assert without["epochs_run"] == without["best_epoch"] == 3
+    with pytest.raises(ValueError, match="validation inputs"):
+        fit_and_score(_builder(False)(0), train_x, train_y, test_x, test_y, epochs=1, validation=(train_x, train_y[:5]))
+
+
+@pytest.mark.slow
 def test_compare_models_same_seed_same_result(sign_task, capsys):
     builders = {"uni": _builder(False), "bi": _builder(True)}
     first = compare_models(builders, *sign_task, seeds=(3,), epochs=2, batch_size=16)
