@@ -21,6 +21,9 @@ Numbers and labels are glued: NumPy scalars become plain ``int`` or
 Sentences belong in the Markdown, not in code.
 
 >>> glue("answer", np.float32(0.5))
+>>> glue("verdict", "the setpoint was reached within twelve minutes")  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+ValueError: glue 'verdict': expected a number or a short label (at most 16 characters), ...
 """
 from __future__ import annotations
 
@@ -30,6 +33,9 @@ import numbers
 import numpy as np
 
 __all__ = ["glue", "in_book_build"]
+
+# Longest string that still counts as a label (a key name, "19,200", a table label).
+MAX_LABEL_LENGTH = 16
 
 def in_book_build() -> bool:
     """True when MyST-NB is importable, i.e. when glued values can reach a page."""
@@ -47,6 +53,12 @@ def _plain(name: str, value):
     if isinstance(value, np.ndarray) and value.ndim == 0:
         return _plain(name, value.item())
     if isinstance(value, str):
+        if len(value) > MAX_LABEL_LENGTH:
+            raise ValueError(
+                f"glue {name!r}: expected a number or a short label (at most "
+                f"{MAX_LABEL_LENGTH} characters), got a {len(value)}-character string; "
+                "write sentences in the Markdown, not in code."
+            )
         return value
     raise ValueError(f"glue {name!r}: expected a number or a short label, got {type(value).__name__}.")
 
