@@ -444,6 +444,25 @@ def test_interrupted_run_keeps_finished_grades_resumes_and_regrades_identically(
 
 @needs_sandbox
 @pytest.mark.slow
+def test_ctrl_c_with_parallel_jobs_stops_every_worker_and_resumes(tmp_path):
+    subs = copy_fixtures(EX1, tmp_path / "submissions", ["correct", "not_json", "raises", "untouched"])
+    out = tmp_path / "grading"
+    # not_json is done at once, while correct is still being graded by the other job
+    assert _interrupt_after_first_result(subs, out, signal.SIGINT, "--jobs", "2") == 130
+    time.sleep(1)
+    assert _workers_of(out) == []
+    finished = {p.stem for p in (out / "results").glob("*.json")}
+    assert finished and all(book.read_json(out / "results" / f"{s}.json") for s in finished)
+    assert set(read_gradebook(out)) == finished
+    rerun = run_grade(EX1, subs, out, "--jobs", "2")
+    assert rerun.returncode == 0, rerun.stdout[-2000:]
+    rows = read_gradebook(out)
+    assert set(rows) == {"correct", "not_json", "raises", "untouched"}
+    assert [rows[s]["total"] for s in ("correct", "raises", "untouched")] == ["6", "4", "0"]
+
+
+@needs_sandbox
+@pytest.mark.slow
 def test_parallel_and_sharded_runs_give_the_same_gradebook(tmp_path):
     subs = copy_fixtures(EX1, tmp_path / "submissions", ["correct", "raises", "not_json"])
     one = tmp_path / "one"
@@ -718,7 +737,7 @@ def test_notebook_output_budget_covers_all_cells(monkeypatch):
                         None, cell_index)
         cells.append(outs)
     assert cells[0] == cells[1] == ["kept"]
-    assert all(len(outs) == 1 and "notebook output budget" in outs[0]["text"] for outs in cells[2:])
+    assert all(len(outs) == 1 and "notebook output budget" in outs[0]["data"]["text/plain"] for outs in cells[2:])
 
 
 def test_inputs_are_checked_before_they_are_read(tmp_path):

@@ -240,7 +240,9 @@ class RobustExecute(Execute):
                     self._truncated.add(cell_index)
                     note = (NOTEBOOK_TRUNCATION_NOTE.format(limit=self.max_notebook_output_bytes)
                             if over_notebook else TRUNCATION_NOTE.format(limit=self.max_output_bytes))
-                    outs.append(NotebookNode(output_type="stream", name="stdout", text=note))
+                    # A display_data output: not merged into the stream text, so nbgrader's
+                    # LimitOutput (a line limit on streams) cannot cut the note away.
+                    outs.append(NotebookNode(output_type="display_data", data={"text/plain": note}, metadata={}))
                 return None
             self._notebook_output_bytes += size  # only what is kept counts against the budget
         return super().output(outs, msg, display_id, cell_index)
