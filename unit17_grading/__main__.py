@@ -4,6 +4,7 @@
     python -m unit17_grading execute-masters [ASSIGNMENT ...]
     python -m unit17_grading grade ASSIGNMENT SUBMISSIONS_DIR [--out DIR] [options]
     python -m unit17_grading merge ASSIGNMENT [--out DIR] [--sheet FILE]
+    python -m unit17_grading merge-shards ASSIGNMENT SHARD_OUT... [--out DIR]
     python -m unit17_grading check-sandbox
 
 Run from the repository root (the Makefile targets do).
@@ -11,6 +12,7 @@ Run from the repository root (the Makefile targets do).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -65,6 +67,9 @@ def _grade(args) -> int:
         limits=Limits(**limits),
         force=args.force,
         sandbox=not args.no_sandbox,
+        trusted_tests=bool(settings.get("trusted_tests", False)),
+        jobs=args.jobs or os.cpu_count() or 1,
+        shard=args.shard or (1, 1),
     )
     if args.no_sandbox:
         print("WARNING: --no-sandbox: student code will run with YOUR privileges, network and files. "
@@ -79,6 +84,23 @@ def _grade(args) -> int:
     except GradingError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+
+
+def _shard(text: str) -> tuple[int, int]:
+    try:
+        k, n = (int(v) for v in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected K/N, e.g. 1/2") from None
+    if not 1 <= k <= n:
+        raise argparse.ArgumentTypeError("expected 1 <= K <= N")
+    return k, n
+
+
+def _merge_shards(args) -> int:
+    from unit17_grading.grade import merge_shards
+
+    out = Path(args.out or catalogue.ROOT / "grading" / args.assignment).resolve()
+    return merge_shards(args.assignment, [Path(s).resolve() for s in args.shards], out)
 
 
 def _merge(args) -> int:
@@ -129,7 +151,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--force", action="store_true", help="regrade students whose submission is unchanged")
     p.add_argument("--no-sandbox", action="store_true",
                    help="run student code unsandboxed (only for trusted submissions; needs no root)")
+    p.add_argument("--jobs", "-j", type=int, help="submissions graded at once (default: the number of CPU cores)")
+    p.add_argument("--shard", type=_shard, metavar="K/N",
+                   help="grade only the K-th of N shares of the students (then merge-shards)")
     p.set_defaults(run=_grade)
+
+    p = sub.add_parser("merge-shards", help="combine the output folders of --shard runs into one")
+    p.add_argument("assignment")
+    p.add_argument("shards", nargs="+", help="the output folders of the shard runs")
+    p.add_argument("--out", help="the combined output folder (default: grading/<assignment>)")
+    p.set_defaults(run=_merge_shards)
 
     p = sub.add_parser("merge", help="merge the filled-in manual sheet into the gradebook")
     p.add_argument("assignment")

@@ -32,7 +32,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
 import nbformat
@@ -40,7 +42,8 @@ import nbformat
 from unit17_grading import assignments as catalogue
 from unit17_grading import gradebook as book
 from unit17_grading.sandbox import Limits, SandboxUnavailable, require_privileges
-from unit17_grading.submissions import Signature, read_submission, rebuild, safe_slug
+from unit17_grading.submissions import (InputRejected, Signature, read_input, read_submission, rebuild,
+                                        safe_slug, student_id_from_path)
 
 ROOT = catalogue.ROOT
 # Patterns worth a human look; they do not change the score.
@@ -74,13 +77,16 @@ class Options:
     max_output_lines: int = 300
     force: bool = False
     sandbox: bool = True
+    trusted_tests: bool = False
+    jobs: int = 1  # submissions graded at the same time (one worker process each)
+    shard: tuple[int, int] = (1, 1)  # grade only the K-th of N shares of the students (K, N)
 
     def fingerprint(self, master_bytes: bytes) -> str:
         """What, besides the submission, decides a grade: master, limits, grader code."""
         digest = hashlib.sha256(master_bytes)
         settings = {"cell_timeout_s": self.cell_timeout_s, "limits": dataclasses.asdict(self.limits),
                     "max_output_bytes": self.max_output_bytes, "max_output_lines": self.max_output_lines,
-                    "sandbox": self.sandbox}
+                    "sandbox": self.sandbox, "trusted_tests": self.trusted_tests}
         digest.update(json.dumps(settings, sort_keys=True).encode())
         for module in sorted(Path(__file__).parent.glob("*.py")):
             digest.update(module.read_bytes())
@@ -150,6 +156,21 @@ def _raise_stop(signum, frame):
     raise _Stop()
 
 
+_running: set[subprocess.Popen] = set()
+_running_lock = threading.Lock()
+
+
+def _kill_running() -> None:
+    """Stop every grading worker of this run (a stop request with several jobs at once)."""
+    with _running_lock:
+        processes = list(_running)
+    for process in processes:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 def _run_worker(job: dict, options: Options, course: Path) -> tuple[dict | None, str]:
     """Run one worker; (its result, '') or (None, why it failed)."""
     job_path = course / "job.json"
@@ -162,6 +183,8 @@ def _run_worker(job: dict, options: Options, course: Path) -> tuple[dict | None,
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=worker_log,
                                    stderr=subprocess.STDOUT, start_new_session=True,
                                    preexec_fn=_die_with_parent)
+        with _running_lock:
+            _running.add(process)
         try:
             process.wait(timeout=options.submission_timeout_s)
         except subprocess.TimeoutExpired:
@@ -170,6 +193,9 @@ def _run_worker(job: dict, options: Options, course: Path) -> tuple[dict | None,
         except BaseException:
             _kill(process)
             raise
+        finally:
+            with _running_lock:
+                _running.discard(process)
     result = book.read_json(course / "result.json")
     if result is None:
         tail = (course / "worker.log").read_text(encoding="utf-8", errors="replace")[-2000:]
@@ -200,13 +226,39 @@ def _failed_result(base: dict, assignment: catalogue.Assignment, status: str, de
     return {**base, "status": status, "detail": detail, "parts": parts, "feedback": None}
 
 
+def _read(path: Path) -> tuple[bytes | None, InputRejected | None, str]:
+    """(content, None, its sha256) or (None, why it is not read, a digest of that reason)."""
+    try:
+        raw = read_input(path)
+    except InputRejected as rejected:
+        return None, rejected, hashlib.sha256(f"rejected: {rejected.detail}".encode()).hexdigest()
+    return raw, None, hashlib.sha256(raw).hexdigest()
+
+
 def grade_one(path: Path, assignment: catalogue.Assignment, options: Options, paths: dict,
-              skeleton: nbformat.NotebookNode, fingerprint: str, signatures: dict) -> dict:
-    submission = read_submission(path, signatures, assignment.name)
-    slug = safe_slug(submission.student)
-    base = {"student": submission.student, "slug": slug, "file": path.name,
-            "submission_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-            "fingerprint": fingerprint, "flags": []}
+              skeleton: nbformat.NotebookNode, fingerprint: str, signatures: dict,
+              read: tuple | None = None) -> dict:
+    raw, rejected, digest = read or _read(path)
+    student = student_id_from_path(path)
+    slug = safe_slug(student)
+    base = {"student": student, "slug": slug, "file": path.name,
+            "submission_sha256": digest, "fingerprint": fingerprint, "flags": []}
+    if rejected is not None:
+        return _failed_result(base, assignment, rejected.status, rejected.detail)
+    try:
+        return _grade_read(path, raw, base, assignment, options, paths, skeleton, signatures)
+    except Exception as error:  # this student's grading failed; the class run goes on
+        import traceback
+
+        log(f"  grader error for {path.name}: {traceback.format_exc(limit=-3)}")
+        return _failed_result(base, assignment, "grader-error",
+                              f"grading {path.name} failed: {type(error).__name__}: {str(error)[:300]}")
+
+
+def _grade_read(path: Path, raw: bytes, base: dict, assignment: catalogue.Assignment, options: Options,
+                paths: dict, skeleton: nbformat.NotebookNode, signatures: dict) -> dict:
+    submission = read_submission(path, signatures, assignment.name, raw)
+    slug = base["slug"]
     if submission.status != "ok":
         return _failed_result(base, assignment, submission.status, submission.detail)
 
@@ -227,6 +279,7 @@ def grade_one(path: Path, assignment: catalogue.Assignment, options: Options, pa
         "cell_timeout_s": options.cell_timeout_s, "limits": dataclasses.asdict(options.limits),
         "max_output_bytes": options.max_output_bytes, "max_output_lines": options.max_output_lines,
         "sandbox": options.sandbox, "matplotlib_fontlists": _matplotlib_fontlists(),
+        "trusted_tests": options.trusted_tests,
     }
     try:
         outcome, failure = _run_worker(job, options, course)
@@ -303,6 +356,9 @@ def grade(options: Options) -> int:
         raise GradingError(f"submissions folder {options.submissions} does not exist")
     if options.sandbox:
         require_privileges()
+        from unit17_grading import cgroups
+
+        cgroups.remove_stale()
     if os.environ.get("SUDO_UID", "").isdigit() and os.environ.get("SUDO_GID", "").isdigit():
         book.OWNER = (int(os.environ["SUDO_UID"]), int(os.environ["SUDO_GID"]))
     paths = _paths(options.out)
@@ -312,7 +368,14 @@ def grade(options: Options) -> int:
     except BlockingIOError:
         raise GradingError(f"another grading run is using {options.out}") from None
 
-    files = sorted(p for p in options.submissions.iterdir() if p.is_file() and not p.name.startswith("."))
+    files = []
+    for entry in sorted(options.submissions.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            log(f"{entry.name}/: a folder, not a submission; skipped")
+            continue
+        files.append(entry)  # regular files, and links, FIFOs, devices: each gets a row saying what it is
     master_bytes = assignment.master.read_bytes()
     fingerprint = options.fingerprint(master_bytes)
     paths["template"], skeleton = _template(assignment, paths["work"])
@@ -322,21 +385,58 @@ def grade(options: Options) -> int:
     _stop_requested = False
     previous_handlers = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     students: list[str] = []
+    all_students = list(dict.fromkeys(student_id_from_path(p) for p in files))
     counts = {"graded": 0, "skipped": 0}
     started = time.monotonic()
     log(f"Grading {len(files)} file(s) of {assignment.name} into {options.out}"
         + ("" if options.sandbox else "  [NO SANDBOX: student code runs with your privileges]"))
+    shard, shards = options.shard
+    if shards > 1:
+        mine = set(all_students[shard - 1::shards])
+        files = [p for p in files if student_id_from_path(p) in mine]
+        all_students = [s for s in all_students if s in mine]
+        log(f"Shard {shard}/{shards}: {len(files)} file(s)")
+    jobs = max(1, options.jobs)
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade") if jobs > 1 else None
+    pending: dict = {}
+
+    def finish(index: int, path: Path, student: str, result_path: Path, result: dict, tick: float) -> None:
+        try:
+            book.write_json(result_path, result)
+        except Exception as error:  # e.g. text that cannot be written as UTF-8
+            result = _failed_result({k: result[k] for k in ("student", "slug", "file", "submission_sha256",
+                                                             "fingerprint", "flags")},
+                                    assignment, "grader-error",
+                                    f"writing the result of {path.name} failed: {type(error).__name__}")
+            book.write_json(result_path, result)
+        refresh_outputs(assignment, options.out, all_students)
+        counts["graded"] += 1
+        log(f"[{index}/{len(files)}] {student}: {book.final_status(result)}, "
+            f"{book.result_total(result):g}/{assignment.max_points:g} points "
+            f"({time.monotonic() - tick:.0f} s)" + (f" — {result['detail']}" if result.get("detail") else ""))
+
+    def collect(block: bool) -> None:
+        if not pending:
+            return
+        done, _ = wait(list(pending), timeout=None if block else 0, return_when=FIRST_COMPLETED)
+        for future in sorted(done, key=lambda f: pending[f][0]):
+            if _stop_requested:
+                return
+            index, path, student, result_path, tick = pending.pop(future)
+            finish(index, path, student, result_path, future.result(), tick)
+
     try:
         for index, path in enumerate(files, start=1):
             if _stop_requested:
                 raise _Stop()
-            student = path.stem if path.suffix.lower() == ".ipynb" else path.name
+            student = student_id_from_path(path)
             if student in students:
                 log(f"[{index}/{len(files)}] {path.name}: skipped, a second file for student {student}")
                 continue
             students.append(student)
             result_path = paths["results"] / f"{safe_slug(student)}.json"
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            read = _read(path)
+            digest = read[2]
             old = book.read_json(result_path)
             if (not options.force and old and old.get("submission_sha256") == digest
                     and old.get("fingerprint") == fingerprint):
@@ -344,23 +444,39 @@ def grade(options: Options) -> int:
                 log(f"[{index}/{len(files)}] {student}: unchanged since the last run, kept")
                 continue
             tick = time.monotonic()
-            result = grade_one(path, assignment, options, paths, skeleton, fingerprint, signatures)
-            book.write_json(result_path, result)
-            refresh_outputs(assignment, options.out, students)
-            counts["graded"] += 1
-            log(f"[{index}/{len(files)}] {student}: {book.final_status(result)}, "
-                f"{book.result_total(result):g}/{assignment.max_points:g} points "
-                f"({time.monotonic() - tick:.0f} s)" + (f" — {result['detail']}" if result.get("detail") else ""))
+            if pool is None:
+                result = grade_one(path, assignment, options, paths, skeleton, fingerprint, signatures, read)
+                if _stop_requested:
+                    raise _Stop()
+                finish(index, path, student, result_path, result, tick)
+                continue
+            while len(pending) >= jobs:
+                collect(block=True)
+                if _stop_requested:
+                    raise _Stop()
+            future = pool.submit(grade_one, path, assignment, options, paths, skeleton, fingerprint,
+                                 signatures, read)
+            pending[future] = (index, path, student, result_path, tick)
+        while pending:
+            collect(block=True)
+            if _stop_requested:
+                raise _Stop()
         if _stop_requested:
             raise _Stop()
-        refresh_outputs(assignment, options.out, students)
+        refresh_outputs(assignment, options.out, all_students)
     except (KeyboardInterrupt, _Stop):
-        refresh_outputs(assignment, options.out, [s for s in students
-                                                  if (paths["results"] / f"{safe_slug(s)}.json").exists()])
+        _kill_running()
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+            pool = None
+        # Every student of the folder with a result on disk (this run's or an earlier one's).
+        refresh_outputs(assignment, options.out, all_students)
         log(f"Interrupted: {counts['graded']} graded in this run, every finished result is saved; "
             "run the same command again to continue.")
         return 130
     finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
         for sig, handler in previous_handlers.items():
             signal.signal(sig, handler)
         lock.close()
@@ -369,4 +485,35 @@ def grade(options: Options) -> int:
     return 0
 
 
-__all__ = ["Options", "grade", "GradingError", "SandboxUnavailable"]
+def merge_shards(assignment_name: str, shards: list[Path], out: Path) -> int:
+    """One output folder from the folders of ``--shard K/N`` runs (results, feedback, work, sheets)."""
+    assignment = catalogue.get(assignment_name)
+    paths = _paths(out)
+    previous = book.read_sheet(out / "manual.csv")
+    students = []
+    for shard in shards:
+        for result_path in sorted((shard / "results").glob("*.json")):
+            result = book.read_json(result_path)
+            if not result:
+                continue
+            students.append(result["student"])
+            book.write_json(paths["results"] / result_path.name, result)
+            slug = result_path.stem
+            feedback = shard / "feedback" / f"{slug}.html"
+            if feedback.is_file():
+                book.write_atomic(paths["feedback"] / feedback.name, feedback.read_bytes())
+            work = shard / ".work" / "students" / slug
+            if work.is_dir():
+                target = paths["work"] / "students" / slug
+                if target.exists():
+                    shutil.rmtree(target)
+                shutil.copytree(work, target, symlinks=True)
+        previous += book.read_sheet(shard / "manual.csv")
+    results = [r for r in (book.read_json(paths["results"] / f"{safe_slug(s)}.json") for s in students) if r]
+    book.write_atomic(out / "manual.csv", book.manual_sheet_csv(assignment, results, previous))
+    refresh_outputs(assignment, out, sorted(set(students)))
+    log(f"Merged {len(shards)} shard(s), {len(set(students))} student(s) into {out}")
+    return 0
+
+
+__all__ = ["Options", "grade", "merge_shards", "GradingError", "SandboxUnavailable"]

@@ -73,6 +73,24 @@ def read_json(path: Path) -> dict | None:
         return None
 
 
+# A cell starting with one of these is a formula to spreadsheet programs (=HYPERLINK(...), +cmd,
+# -2+3, @SUM): written with a leading apostrophe, which the programs show as text; removed again
+# when the grader reads its own sheets back.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize(value: str) -> str:
+    """A CSV cell that a spreadsheet program will not evaluate."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
+def restore(value: str) -> str:
+    """The inverse of :func:`neutralize`."""
+    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+        return value[1:]
+    return value
+
+
 def _points(value: float | None) -> str:
     if value is None:
         return ""
@@ -102,7 +120,7 @@ def gradebook_csv(assignment: Assignment, results: list[dict]) -> str:
         row += [_points(result["parts"].get(pid, {}).get("score")) for pid in part_ids]
         row += [_points(result_total(result)), _points(assignment.max_points), final_status(result),
                 result.get("detail", ""), " ".join(result.get("flags", []))]
-        writer.writerow(row)
+        writer.writerow([neutralize(cell) for cell in row])
     return buffer.getvalue()
 
 
@@ -110,7 +128,7 @@ def read_sheet(path: Path) -> list[dict]:
     if not path.exists():
         return []
     with open(path, newline="", encoding="utf-8-sig") as handle:
-        return list(csv.DictReader(handle))
+        return [{key: restore(value) for key, value in row.items()} for row in csv.DictReader(handle)]
 
 
 def manual_sheet_csv(assignment: Assignment, results: list[dict], previous: list[dict]) -> str:
@@ -133,12 +151,12 @@ def manual_sheet_csv(assignment: Assignment, results: list[dict], previous: list
                 continue
             answer = entry.get("answer", "")
             old = kept.get((result["student"], part.grade_id, answer), {})
-            writer.writerow({
+            writer.writerow({key: neutralize(value) for key, value in {
                 "student": result["student"], "part": part.grade_id,
                 "max_points": _points(part.points),
                 "points": old.get("points", ""), "comment": old.get("comment", ""),
                 "answer": answer, "rubric": rubrics.get(part.grade_id, ""),
-            })
+            }.items()})
     # A BOM so that spreadsheet programs open the Chinese text as UTF-8.
     return "\ufeff" + buffer.getvalue()
 

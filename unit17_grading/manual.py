@@ -100,7 +100,7 @@ def merge(assignment_name: str, out: Path, sheet: Path | None = None) -> int:
     import csv
 
     with open(gradebook_file, newline="", encoding="utf-8") as handle:
-        students = [row["student"] for row in csv.DictReader(handle)]
+        students = [book.restore(row["student"]) for row in csv.DictReader(handle)]
     changed = apply_sheet(assignment, out, students, strict=True, sheet=sheet)
     results = [r for r in (book.read_json(out / "results" / f"{safe_slug(s)}.json") for s in students) if r]
     if sheet is not None and sheet.resolve() != (out / "manual.csv").resolve():

@@ -17,6 +17,9 @@ instead of directly. What the kernel gets:
   ``no_new_privs``;
 - rlimits: address space, CPU seconds, file size, number of processes, open
   files, no core dumps;
+- where control groups are available, one per submission (made by the
+  worker) that the sandbox joins first: resident memory and the number of
+  processes of everything the submission starts, together;
 - a clean environment.
 
 The kernel talks to the grader over ZMQ ``ipc`` (Unix domain) sockets in the
@@ -37,7 +40,7 @@ from pathlib import Path
 
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Dict, Integer, Unicode, default
+from traitlets import Dict, Integer, List, Unicode, default
 
 ROOT = Path(__file__).resolve().parents[1]
 INIT_SCRIPT = Path(__file__).with_name("sandbox_init.py")
@@ -152,6 +155,8 @@ class SandboxedKernelManager(AsyncKernelManager):
     scratch = Unicode(help="Writable folder of this submission; the ipc sockets live here.").tag(config=True)
     root_mountpoint = Unicode(help="Empty folder on which the sandbox mounts its private root.").tag(config=True)
     limits = Dict(help="Limits as a dict of Limits fields.").tag(config=True)
+    cgroup_procs = List(help="cgroup.procs files of the submission's control groups "
+                             "(unit17_grading.cgroups); the sandbox joins them.").tag(config=True)
     uid = Integer(NOBODY).tag(config=True)
     gid = Integer(NOBODY).tag(config=True)
 
@@ -190,6 +195,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             "gid": self.gid,
             "tmp_mb": limits.tmp_mb,
             "limits": limits.as_rlimits(),
+            "cgroup_procs": list(self.cgroup_procs),
             "env": kernel_environment(self.scratch),
             "argv": kernel_argv,
             # Absolute paths, resolved here: they are the same inside the sandbox (/usr is mounted).

@@ -112,6 +112,11 @@ def main(argv: list[str]) -> None:
     # The connection file was written by the grader (root, mode 0600); the
     # unprivileged kernel must read it.
     os.chown(spec["connection_file"], uid, gid)
+    # Join the submission's control groups (memory, pids) while still root and before
+    # anything of the student's runs: "0" moves the writing process; its children follow.
+    for procs in spec.get("cgroup_procs", []):
+        with open(procs, "w") as handle:
+            handle.write("0")
     root = build_root(spec)
     os.chroot(root)
     os.chdir(spec["scratch"])

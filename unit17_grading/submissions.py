@@ -67,14 +67,19 @@ class RebuildReport:
         return notes
 
 
+def _nbgrader_meta(cell: dict):
+    metadata = cell.get("metadata")
+    return metadata.get("nbgrader") if isinstance(metadata, dict) else None
+
+
 def grade_id(cell: dict) -> str | None:
-    nbgrader = cell.get("metadata", {}).get("nbgrader") or {}
+    nbgrader = _nbgrader_meta(cell) or {}
     value = nbgrader.get("grade_id") if isinstance(nbgrader, dict) else None
     return value if isinstance(value, str) else None
 
 
 def is_solution(cell: dict) -> bool:
-    nbgrader = cell.get("metadata", {}).get("nbgrader") or {}
+    nbgrader = _nbgrader_meta(cell) or {}
     return bool(isinstance(nbgrader, dict) and nbgrader.get("solution"))
 
 
@@ -115,7 +120,7 @@ class Signature:
     def of(cls, notebook: NotebookNode) -> "Signature":
         ids = frozenset(gid for gid in (grade_id(c) for c in notebook.cells) if gid)
         locked = frozenset(_normalized(c) for c in notebook.cells
-                           if (c.get("metadata", {}).get("nbgrader") or {}).get("locked")
+                           if isinstance(_nbgrader_meta(c), dict) and _nbgrader_meta(c).get("locked")
                            and len(_normalized(c)[1]) > 40)
         return cls(ids, locked)
 
@@ -129,7 +134,7 @@ def _which_exercise(notebook: NotebookNode, signatures: dict[str, Signature]) ->
     if best is not None and by_ids[best] > 0:
         return best, "cell ids"
     tag = notebook.metadata.get("unit17")
-    if isinstance(tag, dict) and tag.get("assignment") in signatures:
+    if isinstance(tag, dict) and isinstance(tag.get("assignment"), str) and tag["assignment"] in signatures:
         return tag["assignment"], "notebook tag"
     contents = {_normalized(c) for c in cells}
     by_text = {name: len(contents & sig.locked_contents) for name, sig in signatures.items()}
@@ -139,23 +144,85 @@ def _which_exercise(notebook: NotebookNode, signatures: dict[str, Signature]) ->
     return None, ""
 
 
-def read_submission(path: Path, signatures: dict[str, Signature], assignment: str) -> Submission:
+class InputRejected(Exception):
+    """A directory entry that is not read at all (the message says why); ``status`` is its gradebook status."""
+
+    def __init__(self, status: str, detail: str):
+        super().__init__(detail)
+        self.status, self.detail = status, detail
+
+
+def read_input(path: Path, limit: int = MAX_SUBMISSION_BYTES) -> bytes:
+    """The bytes of one submission file, checked before anything is read.
+
+    ``lstat`` first: a symbolic link (to a device, to the master, anywhere) is not followed, and a
+    FIFO, socket or device is not opened (opening a FIFO would block). The file is then opened
+    without following links and without blocking, checked again on the open descriptor (it may
+    have been swapped), its size compared with ``limit``, and at most ``limit + 1`` bytes read.
+    """
+    import os
+    import stat
+
+    try:
+        info = os.lstat(path)
+    except OSError as error:
+        raise InputRejected("invalid-file", f"cannot be read ({type(error).__name__}: {error.strerror})") from None
+    kinds = [(stat.S_ISLNK, "a symbolic link (links are not followed)"), (stat.S_ISDIR, "a folder"),
+             (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
+             (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")]
+    for test, what in kinds:
+        if test(info.st_mode):
+            raise InputRejected("invalid-file", f"not a regular file: {what}")
+    if not stat.S_ISREG(info.st_mode):
+        raise InputRejected("invalid-file", "not a regular file")
+    if info.st_size > limit:
+        raise InputRejected("invalid-file", f"file is {info.st_size / 2**20:.1f} MB; "
+                                            f"the limit is {limit // 2**20} MB")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    except OSError as error:
+        raise InputRejected("invalid-file", f"cannot be opened ({error.strerror})") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise InputRejected("invalid-file", "not a regular file (changed while being read)")
+        if info.st_size > limit:
+            raise InputRejected("invalid-file", f"file is {info.st_size / 2**20:.1f} MB; "
+                                                f"the limit is {limit // 2**20} MB")
+        chunks, total = [], 0
+        while total <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    finally:
+        os.close(fd)
+    if total > limit:
+        raise InputRejected("invalid-file", f"file is over the limit of {limit // 2**20} MB")
+    return b"".join(chunks)
+
+
+def read_submission(path: Path, signatures: dict[str, Signature], assignment: str,
+                    raw: bytes | None = None) -> Submission:
     """Classify one file: a readable notebook of ``assignment``, or why not.
 
     ``signatures`` describes every exercise of the course, so a notebook of
     another exercise is recognised as such (even without cell metadata).
+    ``raw`` is the file's content as :func:`read_input` returned it (read here when not given).
     """
     student = student_id_from_path(path)
     if path.suffix.lower() != ".ipynb":
         return Submission(path, student, "invalid-file",
                           f"not an .ipynb file ({path.suffix or 'no extension'})")
-    size = path.stat().st_size
-    if size > MAX_SUBMISSION_BYTES:
-        return Submission(path, student, "invalid-file",
-                          f"file is {size / 2**20:.1f} MB; the limit is {MAX_SUBMISSION_BYTES // 2**20} MB")
-    raw = path.read_bytes()
+    if raw is None:
+        try:
+            raw = read_input(path)
+        except InputRejected as rejected:
+            return Submission(path, student, rejected.status, rejected.detail)
     if not raw.strip():
         return Submission(path, student, "invalid-file", "empty file")
+    notes = []
     try:
         data = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
@@ -163,18 +230,30 @@ def read_submission(path: Path, signatures: dict[str, Signature], assignment: st
     except json.JSONDecodeError as error:
         return Submission(path, student, "invalid-file",
                           f"not JSON (line {error.lineno}, column {error.colno}: {error.msg})")
+    except RecursionError:
+        return Submission(path, student, "invalid-file", "JSON nested too deeply (not a notebook file)")
+    try:
+        text = json.dumps(data, ensure_ascii=False)
+    except RecursionError:
+        return Submission(path, student, "invalid-file", "JSON nested too deeply (not a notebook file)")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates (\ud800) that JSON allows and UTF-8 does not
+        data = json.loads(text.encode("utf-8", "replace").decode("utf-8"))
+        notes.append("invalid characters (lone surrogates) replaced by '?'")
     if not isinstance(data, dict) or not isinstance(data.get("cells", data.get("worksheets")), list):
         return Submission(path, student, "not-a-notebook", "JSON without a list of notebook cells")
     try:
         notebook = nbformat.reads(json.dumps(data), as_version=4)
-    except Exception as error:  # nbformat raises many kinds for broken notebooks
+    except Exception as error:  # nbformat raises many kinds for broken notebooks (RecursionError too)
         return Submission(path, student, "not-a-notebook", f"unreadable notebook ({type(error).__name__}: {error})")
     if not all(isinstance(c, dict) and isinstance(c.get("source", ""), (str, list)) for c in notebook.cells):
         return Submission(path, student, "not-a-notebook", "cells are not notebook cells")
     which, how = _which_exercise(notebook, signatures)
     if which == assignment:
-        detail = "" if how == "cell ids" else f"recognised by its {how} (nbgrader cell metadata missing)"
-        return Submission(path, student, "ok", detail, notebook)
+        if how != "cell ids":
+            notes.insert(0, f"recognised by its {how} (nbgrader cell metadata missing)")
+        return Submission(path, student, "ok", "; ".join(notes), notebook)
     if which is not None:
         return Submission(path, student, "wrong-exercise", f"this is a notebook of {which}, not {assignment}")
     return Submission(path, student, "wrong-exercise", f"not a notebook of {assignment} (no cell of it found)")

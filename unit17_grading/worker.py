@@ -17,6 +17,9 @@ the student's code spawns) dies with it when the grader stops it. The worker
 4. writes the part scores (through :mod:`unit17_grading.nbgrader_export`)
    and notes to ``result.json`` in the course directory.
 
+The kernel and everything it starts share one control group with the
+submission's memory and process limits (:mod:`unit17_grading.cgroups`).
+
 A private gradebook per submission means a crash, a kill or a hostile kernel
 can spoil at most this submission's own grading, never another's.
 """
@@ -30,6 +33,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from unit17_grading import cgroups
 from unit17_grading.masters import write_kernel_profile
 
 NOBODY = 65534
@@ -81,10 +85,12 @@ def _config(job: dict, course: str, scratch: str, root_mountpoint: str):
     config.RobustExecute.iopub_timeout = 5
     config.RobustExecute.max_output_bytes = job["max_output_bytes"]
     config.RobustExecute.max_kernel_restarts = 3
+    config.RobustExecute.trusted_tests = bool(job.get("trusted_tests"))
     config.LimitOutput.max_lines = job["max_output_lines"]
     config.LimitOutput.max_traceback = 60
     if job["sandbox"]:
         config.RobustExecute.kernel_manager_class = SandboxedKernelManager
+        config.SandboxedKernelManager.cgroup_procs = job.get("cgroup_procs", [])
         config.SandboxedKernelManager.scratch = scratch
         config.SandboxedKernelManager.root_mountpoint = root_mountpoint
         config.SandboxedKernelManager.limits = job["limits"]
@@ -95,18 +101,29 @@ def _config(job: dict, course: str, scratch: str, root_mountpoint: str):
 
 
 def run(job: dict) -> dict:
-    from nbgrader.api import Gradebook
+    course = job["course"]
+    assignment, student, notebook = job["assignment"], job["student_slug"], job["notebook"]
+    group = None
+    if job["sandbox"]:
+        scratch, root_mountpoint = _prepare_area(job)
+        # Memory and processes of the whole submission (the kernel, a restarted kernel and all they start).
+        group = cgroups.create(job["limits"]["memory_mb"] * 2**20, job["limits"]["processes"], student)
+        job["cgroup_procs"] = group.procs_files if group else []
+    else:
+        scratch, root_mountpoint = job["area"], ""
+    try:
+        return _run(job, scratch, root_mountpoint, assignment, student, notebook, course)
+    finally:
+        if group is not None:
+            group.destroy()
+
+
+def _run(job, scratch, root_mountpoint, assignment, student, notebook, course) -> dict:
     from nbgrader.apps import NbGraderAPI
+    from nbgrader.api import Gradebook
     from nbgrader.coursedir import CourseDirectory
 
     from unit17_grading.nbgrader_export import part_rows
-
-    if job["sandbox"]:
-        scratch, root_mountpoint = _prepare_area(job)
-    else:
-        scratch, root_mountpoint = job["area"], ""
-    course = job["course"]
-    assignment, student, notebook = job["assignment"], job["student_slug"], job["notebook"]
     submitted = Path(course, "submitted", student, assignment)
     submitted.mkdir(parents=True)
     shutil.copy(job["rebuilt"], submitted / f"{notebook}.ipynb")
