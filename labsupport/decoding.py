@@ -11,8 +11,10 @@ Every decoder works with any model through
 - ``log_probs``: (n, vocab) log-probabilities of the next token (``-inf``
   allowed for impossible tokens).
 
-The decoders start from the state of *one* source (leading dimension 1).
-They work on NumPy arrays; ``step_fn`` may call a Keras model (see
+The decoders start from the state of *one* source (leading dimension 1);
+:func:`beam_search_batch` starts from the states of a batch of sources
+(leading dimension B) and advances all B × beam_width hypotheses with one
+``step_fn`` call per step. They work on NumPy arrays; ``step_fn`` may call a Keras model (see
 :meth:`labsupport.models.Seq2Seq.decoding_fn`). Wrap a step function in
 :class:`CountingStepFn` to count model calls and rows, e.g. to show what a
 wider beam costs.
@@ -39,6 +41,7 @@ __all__ = [
     "CountingStepFn",
     "greedy_decode",
     "beam_search",
+    "beam_search_batch",
     "sample_decode",
     "score_tokens",
     "map_state",
@@ -141,14 +144,22 @@ def _check_token(value, name: str, allow_none: bool = False):
     return check_non_negative(name, value, allow_none=allow_none, noun="integer token id")
 
 
-def _check_common(step_fn, state, start_token, end_token, max_len):
+def _check_common(step_fn, state, start_token, end_token, max_len, batch: bool = False):
     if not callable(step_fn):
         raise ValueError(f"step_fn must be callable as step_fn(tokens, state) -> (log_probs, new_state), got {step_fn!r}")
     start_token = _check_token(start_token, "start_token")
     end_token = _check_token(end_token, "end_token", allow_none=True)
     max_len = check_int("max_len", max_len)
     dims = _leading_dims(state)
-    if dims - {1}:
+    if batch:
+        if len(dims) != 1:
+            raise ValueError(
+                "the initial states must be for a batch of sources: every array with the same leading dimension B, "
+                f"got leading dimensions {sorted(dims)}"
+            )
+        if dims == {0}:
+            raise ValueError("the initial states must be for at least one source, got leading dimension 0")
+    elif dims - {1}:
         raise ValueError(
             f"the initial state must be for one source: every array with leading dimension 1, got leading dimensions {sorted(dims)}"
         )
@@ -238,7 +249,7 @@ def beam_search(
     length_penalty: float = 0.0,
     early_stopping: bool = True,
 ) -> list[Hypothesis]:
-    """Beam search, vectorized over beams: one ``step_fn`` call per step for all beams.
+    """Beam search, vectorized over beams: one ``step_fn`` call per step for all beams of one source.
 
     The state is repeated to ``beam_width`` rows and the beams' running
     log-probabilities start at ``[0, -inf, …, -inf]`` (so the first step
@@ -259,7 +270,8 @@ def beam_search(
     ``early_stopping=False`` the search runs on until every beam has ended
     (or ``max_len``), so up to ``beam_width`` hypotheses come back, e.g. to
     list the runners-up. A beam wide enough to keep every extension is
-    an exhaustive search; ``beam_width=1`` is greedy decoding.
+    an exhaustive search; ``beam_width=1`` is greedy decoding. For several
+    sources, :func:`beam_search_batch` searches them all with one call per step.
 
     Parameters
     ----------
@@ -286,58 +298,119 @@ def beam_search(
         wrong shape.
     """
     start_token, end_token, max_len = _check_common(step_fn, state, start_token, end_token, max_len)
+    return _beam_search(step_fn, state, 1, start_token, end_token, beam_width, max_len, length_penalty, early_stopping)[0]
+
+
+def beam_search_batch(
+    step_fn,
+    states,
+    start_token: int,
+    end_token,
+    beam_width: int,
+    max_len: int,
+    length_penalty: float = 0.0,
+    early_stopping: bool = True,
+) -> list[list[Hypothesis]]:
+    """:func:`beam_search` for a batch of B sources at once: one ``step_fn`` call per step for all B × beam_width rows.
+
+    ``states`` is a nest whose arrays all have leading dimension B (row b =
+    source b), e.g. from :meth:`labsupport.models.Seq2Seq.batch_decoding_fn`.
+    Row ``b * beam_width + k`` of every ``step_fn`` call is beam k of source
+    b, so ``step_fn`` always sees B × beam_width rows (one shape for a
+    compiled model); a source whose search has finished keeps its rows (their
+    results are ignored) until every source is done.
+
+    Each source is searched exactly as :func:`beam_search` would search it
+    alone (same selection, ties, early stopping), so with a ``step_fn`` whose
+    rows do not depend on one another the results are identical; with a
+    Keras model they agree up to floating-point differences between batch
+    sizes.
+
+    Returns
+    -------
+    list[list[Hypothesis]]
+        For each source, up to ``beam_width`` hypotheses, best score first.
+
+    Raises
+    ------
+    ValueError
+        As :func:`beam_search`, and for state arrays with different leading dimensions.
+    """
+    start_token, end_token, max_len = _check_common(step_fn, states, start_token, end_token, max_len, batch=True)
+    n_sources = _leading_dims(states).pop()
+    return _beam_search(step_fn, states, n_sources, start_token, end_token, beam_width, max_len, length_penalty,
+                        early_stopping)
+
+
+def _beam_search(step_fn, state, n_sources, start_token, end_token, beam_width, max_len, length_penalty, early_stopping):
+    """The search behind beam_search (n_sources = 1) and beam_search_batch; arguments checked except the last three."""
     beam_width = check_int("beam_width", beam_width)
     if isinstance(length_penalty, bool) or not isinstance(length_penalty, numbers.Real) or not math.isfinite(length_penalty) or length_penalty < 0:
         raise ValueError(f"length_penalty must be a finite number >= 0, got {length_penalty!r}")
     length_penalty = float(length_penalty)
+    rows = n_sources * beam_width
 
-    state = map_state(lambda array: np.repeat(np.asarray(array), beam_width, axis=0), state)  # (beam, ...)
-    beam_log_probs = np.full(beam_width, -np.inf)  # (beam,)
-    beam_log_probs[0] = 0.0
-    beam_tokens = np.zeros((beam_width, 0), dtype=np.int64)  # (beam, t)
-    previous = np.full(beam_width, start_token, dtype=np.int64)  # (beam,)
-    finished: list[Hypothesis] = []
+    # Source-major rows: row b * beam_width + k is beam k of source b.
+    state = map_state(lambda array: np.repeat(np.asarray(array), beam_width, axis=0), state)  # (rows, ...)
+    beam_log_probs = np.full((n_sources, beam_width), -np.inf)  # (source, beam)
+    beam_log_probs[:, 0] = 0.0
+    beam_tokens = [np.zeros((beam_width, 0), dtype=np.int64) for _ in range(n_sources)]  # each (beam, t)
+    previous = np.full(rows, start_token, dtype=np.int64)  # (rows,)
+    finished: list[list[Hypothesis]] = [[] for _ in range(n_sources)]
+    done = np.zeros(n_sources, dtype=bool)
     vocab = None
 
     for step in range(1, max_len + 1):
-        log_probs, state = _log_probs(step_fn(previous, state), beam_width, vocab)  # (beam, vocab)
+        log_probs, state = _log_probs(step_fn(previous, state), rows, vocab)  # (rows, vocab)
         vocab = log_probs.shape[1]
         if end_token is not None and end_token >= vocab:
             raise ValueError(f"end_token {end_token} is not in the vocabulary of size {vocab}")
-        candidates = (beam_log_probs[:, None] + log_probs).ravel()  # (beam * vocab,)
-        # Stable sort: ties go to the lower beam, then the lower token id.
-        best = np.argsort(-candidates, kind="stable")[:beam_width]  # (beam,)
-        best = best[np.isfinite(candidates[best])]
-        parents, tokens = best // vocab, best % vocab
-        new_log_probs = candidates[best]
-        new_tokens = np.concatenate([beam_tokens[parents], tokens[:, None]], axis=1)  # (live, step)
+        log_probs = log_probs.reshape(n_sources, beam_width, vocab)  # (source, beam, vocab)
+        slots = np.tile(np.arange(beam_width), (n_sources, 1))  # (source, beam): parent beam of each new row
+        next_tokens = previous.reshape(n_sources, beam_width).copy()  # (source, beam)
+        for source in np.flatnonzero(~done):
+            candidates = (beam_log_probs[source][:, None] + log_probs[source]).ravel()  # (beam * vocab,)
+            # Stable sort: ties go to the lower beam, then the lower token id.
+            best = np.argsort(-candidates, kind="stable")[:beam_width]  # (beam,)
+            best = best[np.isfinite(candidates[best])]
+            parents, tokens = best // vocab, best % vocab
+            new_log_probs = candidates[best]
+            new_tokens = np.concatenate([beam_tokens[source][parents], tokens[:, None]], axis=1)  # (live, step)
 
-        ends = tokens == end_token if end_token is not None else np.zeros(len(tokens), dtype=bool)
-        for row in np.flatnonzero(ends):
-            finished.append(
-                Hypothesis(new_tokens[row], float(new_log_probs[row]), _score(float(new_log_probs[row]), step, length_penalty), True)
-            )
-        live = ~ends
-        parents, tokens, new_log_probs, new_tokens = parents[live], tokens[live], new_log_probs[live], new_tokens[live]
-        if step == max_len or len(parents) == 0:
-            for row in range(len(parents)):
-                finished.append(
-                    Hypothesis(new_tokens[row], float(new_log_probs[row]), _score(float(new_log_probs[row]), step, length_penalty), False)
+            ends = tokens == end_token if end_token is not None else np.zeros(len(tokens), dtype=bool)
+            for row in np.flatnonzero(ends):
+                finished[source].append(
+                    Hypothesis(new_tokens[row], float(new_log_probs[row]), _score(float(new_log_probs[row]), step, length_penalty), True)
                 )
-            break
-        if early_stopping and length_penalty == 0.0 and finished and max(h.score for h in finished) >= new_log_probs.max():
-            break
+            live = ~ends
+            parents, tokens, new_log_probs, new_tokens = parents[live], tokens[live], new_log_probs[live], new_tokens[live]
+            if step == max_len or len(parents) == 0:
+                for row in range(len(parents)):
+                    finished[source].append(
+                        Hypothesis(new_tokens[row], float(new_log_probs[row]), _score(float(new_log_probs[row]), step, length_penalty), False)
+                    )
+                done[source] = True
+                continue
+            if early_stopping and length_penalty == 0.0 and finished[source] and max(h.score for h in finished[source]) >= new_log_probs.max():
+                done[source] = True
+                continue
 
-        # Refill to beam_width rows: empty slots copy the first live beam and score -inf.
-        n_live = len(parents)
-        slots = np.concatenate([parents, np.full(beam_width - n_live, parents[0], dtype=parents.dtype)])
-        state = gather_state(state, slots)
-        beam_log_probs = np.concatenate([new_log_probs, np.full(beam_width - n_live, -np.inf)])
-        beam_tokens = np.concatenate([new_tokens, np.repeat(new_tokens[:1], beam_width - n_live, axis=0)])
-        previous = np.concatenate([tokens, np.full(beam_width - n_live, tokens[0], dtype=tokens.dtype)])
+            # Refill to beam_width rows: empty slots copy the first live beam and score -inf.
+            n_empty = beam_width - len(parents)
+            slots[source] = np.concatenate([parents, np.full(n_empty, parents[0], dtype=parents.dtype)])
+            beam_log_probs[source] = np.concatenate([new_log_probs, np.full(n_empty, -np.inf)])
+            beam_tokens[source] = np.concatenate([new_tokens, np.repeat(new_tokens[:1], n_empty, axis=0)])
+            next_tokens[source] = np.concatenate([tokens, np.full(n_empty, tokens[0], dtype=tokens.dtype)])
+        if done.all():
+            break
+        state = gather_state(state, (slots + beam_width * np.arange(n_sources)[:, None]).ravel())
+        previous = next_tokens.ravel()
 
-    finished.sort(key=lambda h: -h.score)  # stable: earlier (shorter) first among equals
-    return finished[:beam_width]
+    results = []
+    for hypotheses in finished:
+        hypotheses.sort(key=lambda h: -h.score)  # stable: earlier (shorter) first among equals
+        results.append(hypotheses[:beam_width])
+    return results
 
 
 def sample_decode(step_fn, state, start_token: int, end_token, max_len: int, temperature: float = 1.0, seed=None):

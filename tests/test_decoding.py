@@ -10,6 +10,7 @@ from labsupport.decoding import (
     CountingStepFn,
     Hypothesis,
     beam_search,
+    beam_search_batch,
     gather_state,
     greedy_decode,
     map_state,
@@ -326,6 +327,67 @@ def test_per_beam_reference_of_the_benchmark_gives_identical_results():
         assert [tuple(h.tokens) for h in result] == [tuple(h.tokens) for h in expected]
         np.testing.assert_allclose([h.log_prob for h in result], [h.log_prob for h in expected], rtol=1e-12)
         assert counting.rows == counting.calls  # one row per call
+
+
+# ------------------------------------------------------------------ beam search over a batch of sources
+class ChainBank:
+    """Several MarkovChains as one step function: row i of the state says which chain it follows."""
+
+    def __init__(self, chains):
+        self.chains = chains
+        self.tables = np.stack([chain.log_probs_table for chain in chains])  # (chain, position, prev2, prev1, next)
+        self.max_len = chains[0].max_len
+
+    def initial_states(self):
+        n = len(self.chains)
+        return {"chain": np.arange(n), "position": np.zeros(n, dtype=int), "last_two": [np.full(n, START), np.full(n, START)]}
+
+    def step_fn(self, tokens, state):
+        tokens = np.asarray(tokens)
+        position, before_last = state["position"], state["last_two"][1]
+        log_probs = self.tables[state["chain"], np.minimum(position, self.max_len - 1), before_last, tokens]
+        return log_probs, dict(state, position=position + 1, last_two=[before_last, tokens])
+
+
+@pytest.mark.parametrize("width, length_penalty, early_stopping", [(1, 0.0, True), (3, 0.0, True), (4, 0.0, False), (5, 0.7, True)])
+def test_batch_beam_search_equals_searching_each_source_alone(width, length_penalty, early_stopping):
+    # Sources whose searches end at different steps (different end biases), so some finish while others go on.
+    bank = ChainBank([MarkovChain(vocab=6, max_len=7, seed=seed, end_bias=bias)
+                      for seed, bias in zip(range(7), (-3.0, 0.5, -1.5, -2.0, 1.0, -1.0, -2.5))])
+    counting = CountingStepFn(bank.step_fn)
+    batched = beam_search_batch(counting, bank.initial_states(), START, END, width, 7, length_penalty, early_stopping)
+    assert len(batched) == len(bank.chains)
+    assert counting.rows == counting.calls * len(bank.chains) * width  # every call: all sources × beams
+    longest_single_search = 0
+    for index, result in enumerate(batched):
+        alone = CountingStepFn(bank.chains[index].step_fn)
+        expected = beam_search(alone, bank.chains[index].initial_state(), START, END, width, 7, length_penalty, early_stopping)
+        longest_single_search = max(longest_single_search, alone.calls)
+        assert [tuple(h.tokens) for h in result] == [tuple(h.tokens) for h in expected]
+        assert [(h.log_prob, h.score, h.ended) for h in result] == [(h.log_prob, h.score, h.ended) for h in expected]
+    assert counting.calls == longest_single_search  # one call per step, until the last source is done
+
+
+def test_batch_beam_search_of_one_source_is_beam_search():
+    chain = MarkovChain(vocab=5, max_len=6, seed=4)
+    [batched] = beam_search_batch(chain.step_fn, chain.initial_state(), START, END, 3, 6)
+    expected = beam_search(chain.step_fn, chain.initial_state(), START, END, 3, 6)
+    assert [(tuple(h.tokens), h.log_prob, h.ended) for h in batched] == [(tuple(h.tokens), h.log_prob, h.ended) for h in expected]
+
+
+def test_batch_beam_search_bad_states_raise():
+    bank = ChainBank([MarkovChain(seed=0), MarkovChain(seed=1)])
+    states = bank.initial_states()
+    states["position"] = np.zeros(3, dtype=int)
+    with pytest.raises(ValueError, match="same leading dimension"):
+        beam_search_batch(bank.step_fn, states, START, END, 2, 4)
+    empty = map_state(lambda a: a[:0], bank.initial_states())
+    with pytest.raises(ValueError, match="at least one source"):
+        beam_search_batch(bank.step_fn, empty, START, END, 2, 4)
+    with pytest.raises(ValueError, match="beam_width"):
+        beam_search_batch(bank.step_fn, bank.initial_states(), START, END, 0, 4)
+    with pytest.raises(ValueError, match="length_penalty"):
+        beam_search_batch(bank.step_fn, bank.initial_states(), START, END, 2, 4, length_penalty=-1.0)
 
 
 # ------------------------------------------------------------------ scoring a given sequence
