@@ -336,9 +336,18 @@ def _narrow(fig, max_width: float) -> None:
     width, height = fig.get_size_inches()
     if width <= max_width:
         return
-    if fig.get_layout_engine() is None:
-        fig.set_layout_engine("constrained")
     fig.set_size_inches(max_width, height, forward=False)
+    if fig.get_layout_engine() is not None:
+        return
+    # Re-lay the panels for the new width. Constrained layout cannot place some
+    # figures (a very wide heatmap whose colorbar took space from its axes
+    # raises ZeroDivisionError in matplotlib 3.10); those keep matplotlib's
+    # default subplot margins at the new width.
+    fig.set_layout_engine("constrained")
+    try:
+        fig.canvas.draw()
+    except ZeroDivisionError:
+        fig.set_layout_engine("none")
 
 
 def figure_png(fig, *, max_width: float | None = MAX_FIGURE_WIDTH_IN, dpi: float | None = None):

@@ -170,3 +170,15 @@ def test_alt_text_does_not_double_the_full_stop():
     fig.suptitle("該用單向還是雙向 RNN？")
     assert plots.figure_alt_text(fig) == "圖：該用單向還是雙向 RNN？"
     plt.close(fig)
+
+
+def test_figure_png_narrows_a_wide_heatmap_with_a_colorbar():
+    """A 100-step heatmap (27 in wide) with a colorbar: constrained layout cannot
+    place it (ZeroDivisionError in matplotlib 3.10+); it is still drawn at the
+    book's width."""
+    weights = np.random.default_rng(0).random((12, 100))
+    ax = plots.attention_heatmap(weights, title="寬的熱圖", xlabel="時間步", ylabel="批次",
+                                 y_ticklabels=[f"#{i}" for i in range(12)])
+    _, meta = plots.figure_png(ax.figure)
+    assert meta["width"] <= plots.MAX_FIGURE_WIDTH_IN * ax.figure.dpi + 1
+    plt.close(ax.figure)
