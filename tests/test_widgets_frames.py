@@ -63,6 +63,7 @@ def test_default_is_precomputed_only_in_a_book_build(monkeypatch):
 
 
 def test_every_explorer_precomputes_one_frame_per_position():
+    plt.close("all")  # figures other tests left open; this test checks the explorers leave none
     scores, values = temperature.FIVE_SCORES, temperature.FIVE_VALUES
     box = temperature.live_temperature_explorer(scores, values)
     # in a plain test run myst_nb may or may not be installed; force both modes explicitly below
